@@ -1,0 +1,90 @@
+// tally — classification and segmentation metrics for C++
+// SPDX-License-Identifier: MIT
+#ifndef TALLY_DETAIL_METRIC_BASE_HPP
+#define TALLY_DETAIL_METRIC_BASE_HPP
+
+// The user-facing surface every accumulator shares: update from views or ranges, reset, merge,
+// +=, equality. `Derived` supplies compute() and holds the core (a stat_core or a C x C table).
+
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+#include "../tensor_view.hpp"
+
+TALLY_NAMESPACE_BEGIN
+namespace detail {
+
+// Any argument of update(): a tensor_view of const or mutable data, or a contiguous range
+// (taken as shape (n)).
+template <class R>
+[[nodiscard]] auto as_view(const R& r) {
+  if constexpr (is_tensor_view<R>::value) {
+    return tensor_view<const typename R::value_type>(r);
+  } else {
+    static_assert(is_contiguous_range<R>::value,
+                  "tally: update() takes tensor_views or contiguous ranges (std::vector, "
+                  "std::array, C arrays, std::span); std::vector<bool> is not contiguous, use "
+                  "std::vector<std::uint8_t>");
+    using E = std::remove_cv_t<std::remove_pointer_t<decltype(std::data(r))>>;
+    return tensor_view<const E>(std::data(r), Shape{static_cast<std::size_t>(std::size(r))});
+  }
+}
+
+template <class Derived, class Core>
+class metric_base {
+ public:
+  /// Counts one batch. Throws tally::error on invalid input and then changes nothing.
+  template <class P, class T>
+  void update(tensor_view<const P> preds, tensor_view<const T> target) {
+    core_.update(preds, target);
+  }
+
+  /// Counts one batch given as contiguous ranges (shape (n)) or tensor_views.
+  template <class PR, class TR>
+  void update(const PR& preds, const TR& target) {
+    auto p = as_view(preds);
+    auto t = as_view(target);
+    core_.update(p, t);
+  }
+
+  /// Back to the state right after construction.
+  void reset() { core_.reset(); }
+
+  /// Adds another accumulator's counts (samplewise: appends its rows). The options must be
+  /// equal; otherwise tally::error and nothing changes.
+  Derived& merge(const Derived& other) {
+    static_cast<Derived&>(*this).check_mergeable(other);
+    core_.merge(other.core_);
+    return static_cast<Derived&>(*this);
+  }
+  Derived& operator+=(const Derived& other) { return merge(other); }
+
+  [[nodiscard]] const auto& options() const noexcept { return core_.options(); }
+
+  /// The raw counts (see each metric's documentation for the layout).
+  [[nodiscard]] auto counts() const { return core_.counts(); }
+
+  /// Equal options and equal state.
+  friend bool operator==(const Derived& a, const Derived& b) noexcept { return equal(a, b); }
+  friend bool operator!=(const Derived& a, const Derived& b) noexcept { return !(a == b); }
+
+ protected:
+  explicit metric_base(Core core) : core_(std::move(core)) {}
+
+  // Hooks for metrics with settings beyond the task options (beta, normalize).
+  void check_mergeable(const Derived&) const {}
+  [[nodiscard]] bool same_settings(const Derived&) const noexcept { return true; }
+
+  Core core_;
+
+ private:
+  static bool equal(const Derived& a, const Derived& b) noexcept {
+    return a.same_settings(b) && a.core_ == b.core_;
+  }
+};
+
+}  // namespace detail
+TALLY_NAMESPACE_END
+
+#endif  // TALLY_DETAIL_METRIC_BASE_HPP

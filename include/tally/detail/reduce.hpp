@@ -1,0 +1,216 @@
+// tally — classification and segmentation metrics for C++
+// SPDX-License-Identifier: MIT
+#ifndef TALLY_DETAIL_REDUCE_HPP
+#define TALLY_DETAIL_REDUCE_HPP
+
+// From exact per-class counts to scores (SEMANTICS.md sections 4 and 5), in double, in a fixed
+// order: classes ascending, sum of w * s first, then one division by the sum of w.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "../options.hpp"
+#include "../result.hpp"
+#include "stat_core.hpp"
+
+TALLY_NAMESPACE_BEGIN
+namespace detail {
+
+enum class score_kind { precision, recall, fbeta, specificity, accuracy, jaccard };
+
+struct score_spec {
+  score_kind kind;
+  double beta = 1.0;  // fbeta only
+};
+
+enum class task_kind { binary, multiclass, multilabel };
+
+template <class Task>
+constexpr task_kind task_kind_of() {
+  if constexpr (std::is_same_v<Task, Binary>) return task_kind::binary;
+  else if constexpr (std::is_same_v<Task, Multiclass>) return task_kind::multiclass;
+  else return task_kind::multilabel;
+}
+
+// a / b, or `otherwise` when b == 0.
+[[nodiscard]] inline double ratio(double a, double b, double otherwise) noexcept {
+  return b == 0.0 ? otherwise : a / b;
+}
+
+struct sums {
+  double tp = 0, fp = 0, tn = 0, fn = 0;
+};
+
+// The score of one set of counts (a class, or the sums over classes for micro).
+// `jaccard_fp_removed` is the fp of an in-range ignore_index class, which multiclass micro
+// Jaccard leaves out of its denominator (torchmetrics drops that confusion-matrix column).
+[[nodiscard]] inline double score_of(const score_spec& spec, task_kind task, const sums& s,
+                                     double zd, double jaccard_fp_removed = 0.0) noexcept {
+  switch (spec.kind) {
+    case score_kind::precision: return ratio(s.tp, s.tp + s.fp, zd);
+    case score_kind::recall: return ratio(s.tp, s.tp + s.fn, zd);
+    case score_kind::fbeta: {
+      const double b2 = spec.beta * spec.beta;
+      return ratio((1 + b2) * s.tp, (1 + b2) * s.tp + b2 * s.fn + s.fp, zd);
+    }
+    case score_kind::specificity: return ratio(s.tn, s.tn + s.fp, 0.0);
+    case score_kind::accuracy:
+      // Multiclass accuracy of a class is its recall; binary and multilabel count tn too.
+      return task == task_kind::multiclass ? ratio(s.tp, s.tp + s.fn, 0.0)
+                                           : ratio(s.tp + s.tn, s.tp + s.fp + s.tn + s.fn, 0.0);
+    case score_kind::jaccard:
+      return ratio(s.tp, s.tp + s.fp + s.fn - jaccard_fp_removed, zd);
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+[[nodiscard]] inline sums block_sums(const std::uint64_t* b) noexcept {
+  return {static_cast<double>(b[TP]), static_cast<double>(b[FP]), static_cast<double>(b[TN]),
+          static_cast<double>(b[FN])};
+}
+
+struct reduce_context {
+  score_spec spec;
+  task_kind task;
+  Average average;
+  double zd;
+  int top_k;                          // multiclass only (1 otherwise)
+  std::optional<std::size_t> ii_class;  // multiclass in-range ignore_index
+};
+
+// Macro weight of a class (SEMANTICS 5.2): multilabel keeps every label; multiclass drops
+// classes that never occur (tp + fp + fn = 0), and with top_k > 1 precision, recall and accuracy
+// drop classes without support; Jaccard always drops an in-range ignore_index class.
+[[nodiscard]] inline bool macro_keeps(const reduce_context& ctx, const std::uint64_t* b,
+                                      std::size_t c) noexcept {
+  if (ctx.task != task_kind::multiclass) return true;
+  if (ctx.spec.kind == score_kind::jaccard && ctx.ii_class && *ctx.ii_class == c) return false;
+  const bool support_rule =
+      ctx.top_k > 1 && (ctx.spec.kind == score_kind::precision ||
+                        ctx.spec.kind == score_kind::recall ||
+                        ctx.spec.kind == score_kind::accuracy);
+  return support_rule ? b[TP] + b[FN] > 0 : b[TP] + b[FP] + b[FN] > 0;
+}
+
+// Reduces the C blocks of one unit. With Average::none it appends C values, otherwise one.
+inline void reduce_unit(const reduce_context& ctx, const std::uint64_t* blocks, std::size_t C,
+                        std::vector<double>& out) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // With nothing to average over, Jaccard is undefined; the other scores report 0.
+  const double empty_average = ctx.spec.kind == score_kind::jaccard ? nan : 0.0;
+  switch (ctx.average) {
+    case Average::none:
+      for (std::size_t c = 0; c < C; ++c)
+        out.push_back(score_of(ctx.spec, ctx.task, block_sums(blocks + c * BLOCK), ctx.zd));
+      return;
+    case Average::micro: {
+      sums total;
+      for (std::size_t c = 0; c < C; ++c) {
+        const sums s = block_sums(blocks + c * BLOCK);
+        total.tp += s.tp;
+        total.fp += s.fp;
+        total.tn += s.tn;
+        total.fn += s.fn;
+      }
+      const double removed =
+          ctx.spec.kind == score_kind::jaccard && ctx.ii_class
+              ? static_cast<double>(blocks[*ctx.ii_class * BLOCK + FP])
+              : 0.0;
+      out.push_back(score_of(ctx.spec, ctx.task, total, ctx.zd, removed));
+      return;
+    }
+    case Average::macro:
+    case Average::weighted: {
+      double num = 0, den = 0;
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::uint64_t* b = blocks + c * BLOCK;
+        const double w = ctx.average == Average::weighted
+                             ? static_cast<double>(b[TP] + b[FN])
+                             : (macro_keeps(ctx, b, c) ? 1.0 : 0.0);
+        if (w == 0.0) continue;
+        num += w * score_of(ctx.spec, ctx.task, block_sums(b), ctx.zd);
+        den += w;
+      }
+      out.push_back(den == 0.0 ? empty_average : num / den);
+      return;
+    }
+  }
+}
+
+// The StatScores rows [tp, fp, tn, fn, support] of one unit, reduced by `average`.
+inline void stat_rows(Average average, const std::uint64_t* blocks, std::size_t C,
+                      std::vector<double>& out) {
+  auto row = [&](const std::uint64_t* b, double w, double* acc) {
+    acc[0] += w * static_cast<double>(b[TP]);
+    acc[1] += w * static_cast<double>(b[FP]);
+    acc[2] += w * static_cast<double>(b[TN]);
+    acc[3] += w * static_cast<double>(b[FN]);
+    acc[4] += w * static_cast<double>(b[TP] + b[FN]);
+  };
+  if (average == Average::none) {
+    for (std::size_t c = 0; c < C; ++c) {
+      double r[5] = {0, 0, 0, 0, 0};
+      row(blocks + c * BLOCK, 1.0, r);
+      out.insert(out.end(), r, r + 5);
+    }
+    return;
+  }
+  double acc[5] = {0, 0, 0, 0, 0};
+  double den = 0;
+  for (std::size_t c = 0; c < C; ++c) {
+    const std::uint64_t* b = blocks + c * BLOCK;
+    const double w = average == Average::weighted ? static_cast<double>(b[TP] + b[FN]) : 1.0;
+    row(b, w, acc);
+    den += w;
+  }
+  if (average == Average::micro) den = 1.0;
+  for (double& v : acc) v = den == 0.0 ? std::numeric_limits<double>::quiet_NaN() : v / den;
+  out.insert(out.end(), acc, acc + 5);
+}
+
+// compute() of a StatScores-family score metric over a core's state.
+template <class Task>
+[[nodiscard]] Result reduce_scores(const stat_core<Task>& core, const score_spec& spec) {
+  const auto& o = core.options();
+  reduce_context ctx{spec, task_kind_of<Task>(), Average::micro, o.zero_division, 1, std::nullopt};
+  const std::size_t C = core.num_classes();
+  if constexpr (!std::is_same_v<Task, Binary>) ctx.average = o.average;
+  if constexpr (std::is_same_v<Task, Multiclass>) {
+    ctx.top_k = o.top_k;
+    if (o.ignore_index && *o.ignore_index >= 0 && *o.ignore_index < o.num_classes)
+      ctx.ii_class = static_cast<std::size_t>(*o.ignore_index);
+  }
+  const std::size_t units = core.num_units();
+  std::vector<double> out;
+  const bool per_class = ctx.average == Average::none;
+  out.reserve(units * (per_class ? C : 1));
+  for (std::size_t u = 0; u < units; ++u) reduce_unit(ctx, core.unit(u), C, out);
+  const bool binary = std::is_same_v<Task, Binary>;
+  if (core.samplewise())
+    return per_class && !binary ? Result(Shape{units, C}, std::move(out))
+                                : Result(Shape{units}, std::move(out));
+  return per_class && !binary ? Result(Shape{C}, std::move(out)) : Result(Shape{}, std::move(out));
+}
+
+template <class Task>
+[[nodiscard]] Result reduce_stat_scores(const stat_core<Task>& core) {
+  const std::size_t C = core.num_classes();
+  Average average = Average::micro;
+  if constexpr (!std::is_same_v<Task, Binary>) average = core.options().average;
+  const std::size_t units = core.num_units();
+  std::vector<double> out;
+  for (std::size_t u = 0; u < units; ++u) stat_rows(average, core.unit(u), C, out);
+  const bool per_class = average == Average::none && !std::is_same_v<Task, Binary>;
+  if (core.samplewise())
+    return per_class ? Result(Shape{units, C, 5}, std::move(out))
+                     : Result(Shape{units, 5}, std::move(out));
+  return per_class ? Result(Shape{C, 5}, std::move(out)) : Result(Shape{5}, std::move(out));
+}
+
+}  // namespace detail
+TALLY_NAMESPACE_END
+
+#endif  // TALLY_DETAIL_REDUCE_HPP

@@ -1,0 +1,393 @@
+// tally — classification and segmentation metrics for C++
+// SPDX-License-Identifier: MIT
+#ifndef TALLY_SEGMENTATION_HPP
+#define TALLY_SEGMENTATION_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include "detail/count.hpp"
+#include "detail/dice.hpp"
+#include "detail/labels.hpp"
+#include "detail/metric_base.hpp"
+#include "detail/validate.hpp"
+#include "error.hpp"
+#include "options.hpp"
+#include "result.hpp"
+#include "tensor_view.hpp"
+
+TALLY_NAMESPACE_BEGIN
+
+namespace detail {
+
+inline void check_enum(InputFormat f) {
+  if (f != InputFormat::index && f != InputFormat::one_hot && f != InputFormat::mixed)
+    fail("input_format: ", static_cast<int>(f), " is not an InputFormat (index, one_hot, mixed)");
+}
+inline void check_enum(AggregationLevel a) {
+  if (a != AggregationLevel::global && a != AggregationLevel::samplewise)
+    fail("aggregation_level: ", static_cast<int>(a),
+         " is not an AggregationLevel (global, samplewise)");
+}
+
+struct dice_options {
+  std::int64_t num_classes = 0;
+  std::optional<std::int64_t> ignore_index = std::nullopt;
+  bool include_background = true;
+  Average average = Average::macro;
+  AggregationLevel aggregation_level = AggregationLevel::samplewise;
+  InputFormat input_format = InputFormat::one_hot;
+  double zero_division = 0.0;
+
+  friend bool operator==(const dice_options& a, const dice_options& b) noexcept {
+    return a.num_classes == b.num_classes && a.ignore_index == b.ignore_index &&
+           a.include_background == b.include_background && a.average == b.average &&
+           a.aggregation_level == b.aggregation_level && a.input_format == b.input_format &&
+           a.zero_division == b.zero_division;
+  }
+  friend bool operator!=(const dice_options& a, const dice_options& b) noexcept {
+    return !(a == b);
+  }
+};
+
+// DiceScore's state. Global aggregation keeps per-class sums of I, P and T. Samplewise
+// aggregation keeps, per output value, the running sum of the non-NaN per-sample values and
+// their count: O(C) whatever the number of samples.
+class dice_core {
+ public:
+  using options_type = dice_options;
+
+  explicit dice_core(const options_type& o) : opts_(o) {
+    check_state_size("num_classes", o.num_classes, 1, 3, 1);
+    check_enum(o.average);
+    check_enum(o.aggregation_level);
+    check_enum(o.input_format);
+    check_zero_division(o.zero_division);
+    if (o.ignore_index && o.input_format == InputFormat::one_hot)
+      fail("ignore_index: ", *o.ignore_index,
+           " cannot apply to input_format = one_hot (a one-hot target has no void value); use "
+           "InputFormat::index or InputFormat::mixed with an index-map target");
+    const std::size_t C = static_cast<std::size_t>(o.num_classes);
+    reducer_ = dice_reducer{(!o.include_background && C > 1) ? std::size_t{1} : std::size_t{0}, C,
+                            o.average, o.zero_division};
+    reset();
+  }
+
+  [[nodiscard]] const options_type& options() const noexcept { return opts_; }
+  [[nodiscard]] bool samplewise() const noexcept {
+    return opts_.aggregation_level == AggregationLevel::samplewise;
+  }
+  [[nodiscard]] std::size_t num_samples() const noexcept { return samples_; }
+
+  void reset() {
+    samples_ = 0;
+    if (samplewise()) {
+      assign_zeros(sums_, reducer_.values_per_unit(), "num_classes");
+      assign_zeros(valid_, reducer_.values_per_unit(), "num_classes");
+    } else {
+      assign_zeros(totals_.v, 3 * reducer_.C, "num_classes");
+      totals_.C = reducer_.C;
+    }
+  }
+
+  // Global: shape (3, C), the rows I, P and T over every class (background included).
+  // Samplewise: the counts of non-NaN per-sample values, one per output value.
+  [[nodiscard]] tensor_view<const std::uint64_t> counts() const {
+    if (samplewise()) return {valid_.data(), Shape{valid_.size()}};
+    return {totals_.v.data(), Shape{3, reducer_.C}};
+  }
+  // Samplewise: the running sums of the non-NaN per-sample values (empty for global).
+  [[nodiscard]] const std::vector<double>& sample_sums() const noexcept { return sums_; }
+
+  [[nodiscard]] std::size_t state_bytes() const noexcept {
+    return totals_.v.capacity() * sizeof(std::uint64_t) + sums_.capacity() * sizeof(double) +
+           valid_.capacity() * sizeof(std::uint64_t);
+  }
+
+  void merge(const dice_core& other) {
+    if (!(opts_ == other.opts_))
+      fail("merge: the two DiceScores have different options; only metrics built with equal "
+           "options can be merged");
+    for (std::size_t i = 0; i < totals_.v.size(); ++i) totals_.v[i] += other.totals_.v[i];
+    for (std::size_t i = 0; i < sums_.size(); ++i) {
+      sums_[i] += other.sums_[i];
+      valid_[i] += other.valid_[i];
+    }
+    samples_ += other.samples_;
+  }
+
+  friend bool operator==(const dice_core& a, const dice_core& b) noexcept {
+    return a.opts_ == b.opts_ && a.samples_ == b.samples_ && a.totals_.v == b.totals_.v &&
+           a.sums_ == b.sums_ && a.valid_ == b.valid_;
+  }
+
+  [[nodiscard]] Result compute() const {
+    const std::size_t K = reducer_.values_per_unit();
+    std::vector<double> out(K);
+    if (samplewise()) {
+      for (std::size_t i = 0; i < K; ++i)
+        out[i] = valid_[i] == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                : sums_[i] / static_cast<double>(valid_[i]);
+    } else {
+      reducer_.unit_values(totals_, out.data());
+    }
+    // torchmetrics squeezes a one-element result to a scalar.
+    if (K == 1) return Result(Shape{}, std::move(out));
+    return Result(Shape{K}, std::move(out));
+  }
+
+  template <class P, class T>
+  void update(tensor_view<const P> preds, tensor_view<const T> target) {
+    static_assert(is_label_type_v<P> || is_score_type_v<P>,
+                  "tally: DiceScore preds must be integral or floating-point");
+    static_assert(is_label_type_v<T> || is_score_type_v<T>,
+                  "tally: DiceScore target must be integral or floating-point");
+    const layout lay = check_layout<P, T>(preds.shape(), target.shape());
+    const std::size_t C = reducer_.C;
+    const std::size_t K = reducer_.values_per_unit();
+
+    // Everything is counted into locals and committed at the end (strong guarantee).
+    dice_counts sample, total;
+    sample.resize(C);
+    if (!samplewise()) total.resize(C);
+    std::vector<double> sums(samplewise() ? K : 0, 0.0), values(K);
+    std::vector<std::uint64_t> valid(samplewise() ? K : 0, 0);
+    std::vector<std::uint32_t> pred_argmax, target_argmax;
+
+    for (std::size_t n = 0; n < lay.N; ++n) {
+      sample.clear();
+      count_sample(preds.data(), target.data(), lay, n, sample, pred_argmax, target_argmax);
+      if (samplewise()) {
+        reducer_.unit_values(sample, values.data());
+        for (std::size_t i = 0; i < K; ++i) {
+          if (std::isnan(values[i])) continue;
+          sums[i] += values[i];
+          ++valid[i];
+        }
+      } else {
+        for (std::size_t i = 0; i < total.v.size(); ++i) total.v[i] += sample.v[i];
+      }
+    }
+    for (std::size_t i = 0; i < totals_.v.size(); ++i) totals_.v[i] += total.v[i];
+    for (std::size_t i = 0; i < sums_.size(); ++i) {
+      sums_[i] += sums[i];
+      valid_[i] += valid[i];
+    }
+    samples_ += lay.N;
+  }
+
+ private:
+  struct layout {
+    bool pred_one_hot;
+    bool target_one_hot;
+    std::size_t N;  // samples
+    std::size_t R;  // positions per sample
+  };
+
+  template <class P, class T>
+  layout check_layout(const Shape& ps, const Shape& ts) const {
+    const std::size_t C = reducer_.C;
+    auto check_one_hot = [&](const Shape& s, const char* what) {
+      if (s.size() < 3)
+        fail(what, " shape ", s, ": a one-hot tensor needs shape (N, C, ...) with rank >= 3");
+      if (s[1] != C)
+        fail(what, " shape ", s, ": axis 1 has ", s[1], " channels but num_classes is ", C);
+    };
+    auto check_index = [&](const Shape& s, const char* what, bool floating) {
+      if (s.size() < 2)
+        fail(what, " shape ", s, ": an index map needs shape (N, ...) with rank >= 2");
+      if (floating)
+        fail(what, " is an index map of a floating-point type; index maps must be integral");
+    };
+    layout lay{false, false, 0, 0};
+    switch (opts_.input_format) {
+      case InputFormat::index:
+        check_index(ps, "preds", std::is_floating_point_v<P>);
+        check_index(ts, "target", std::is_floating_point_v<T>);
+        if (ps != ts)
+          fail("preds shape ", ps, " and target shape ", ts,
+               " differ; index maps must have the same shape");
+        break;
+      case InputFormat::one_hot:
+        check_one_hot(ps, "preds");
+        check_one_hot(ts, "target");
+        if (ps != ts)
+          fail("preds shape ", ps, " and target shape ", ts,
+               " differ; one-hot tensors must have the same shape");
+        lay.pred_one_hot = lay.target_one_hot = true;
+        break;
+      case InputFormat::mixed:
+        if (ps.size() == ts.size() + 1) {
+          lay.pred_one_hot = true;
+          check_one_hot(ps, "preds");
+          check_index(ts, "target", std::is_floating_point_v<T>);
+          if (ps.without_axis(1) != ts)
+            fail("preds shape ", ps, " and target shape ", ts,
+                 " do not match: a one-hot (N, C, ...) and an index map (N, ...)");
+        } else if (ts.size() == ps.size() + 1) {
+          lay.target_one_hot = true;
+          check_one_hot(ts, "target");
+          check_index(ps, "preds", std::is_floating_point_v<P>);
+          if (ts.without_axis(1) != ps)
+            fail("preds shape ", ps, " and target shape ", ts,
+                 " do not match: an index map (N, ...) and a one-hot (N, C, ...)");
+          if (opts_.ignore_index)
+            fail("ignore_index: ", *opts_.ignore_index,
+                 " needs an index-map target, but this mixed update has a one-hot target");
+        } else {
+          fail("preds shape ", ps, " and target shape ", ts,
+               ": input_format = mixed needs one one-hot tensor (N, C, ...) and one index map "
+               "(N, ...)");
+        }
+        break;
+    }
+    const Shape& index_shape = lay.pred_one_hot && lay.target_one_hot ? ps.without_axis(1)
+                               : lay.pred_one_hot                      ? ts
+                                                                       : ps;
+    lay.N = index_shape[0];
+    lay.R = lay.N ? index_shape.numel() / lay.N : 0;
+    return lay;
+  }
+
+  // Counts one sample into k. Floating one-hot tensors are first reduced to labels by argmax.
+  template <class P, class T>
+  void count_sample(const P* preds, const T* target, const layout& lay, std::size_t n,
+                    dice_counts& k, std::vector<std::uint32_t>& pred_argmax,
+                    std::vector<std::uint32_t>& target_argmax) const {
+    const std::size_t C = reducer_.C, R = lay.R;
+    const P* p = preds + n * (lay.pred_one_hot ? C * R : R);
+    const T* t = target + n * (lay.target_one_hot ? C * R : R);
+    const std::size_t p_base = n * (lay.pred_one_hot ? C * R : R);
+    const std::size_t t_base = n * (lay.target_one_hot ? C * R : R);
+    if constexpr (std::is_floating_point_v<P>) {
+      // Only a one-hot tensor can be floating here (check_layout rejects floating index maps).
+      const std::size_t nan = argmax_classes(p, C, R, pred_argmax);
+      if (nan != npos) fail("preds value NaN at index ", p_base + nan, ": scores must not be NaN");
+      count_with_pred_labels(pred_argmax.data(), false, t, lay, k, 0, t_base, target_argmax);
+    } else {
+      count_with_pred_labels(p, lay.pred_one_hot, t, lay, k, p_base, t_base, target_argmax);
+    }
+  }
+
+  template <class P, class T>
+  void count_with_pred_labels(const P* p, bool pred_bits, const T* t, const layout& lay,
+                              dice_counts& k, std::size_t p_base, std::size_t t_base,
+                              std::vector<std::uint32_t>& target_argmax) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      const std::size_t nan = argmax_classes(t, reducer_.C, lay.R, target_argmax);
+      if (nan != npos)
+        fail("target value NaN at index ", t_base + nan, ": one-hot values must not be NaN");
+      count_pair(p, pred_bits, target_argmax.data(), false, lay, k, p_base, 0);
+    } else {
+      count_pair(p, pred_bits, t, lay.target_one_hot, lay, k, p_base, t_base);
+    }
+  }
+
+  // Both sides integral: labels (R) or 0/1 per channel (C, R).
+  template <class P, class T>
+  void count_pair(const P* p, bool pred_bits, const T* t, bool target_bits, const layout& lay,
+                  dice_counts& k, std::size_t p_base, std::size_t t_base) const {
+    const std::size_t C = reducer_.C, R = lay.R;
+    const label_rule<T> target_rule(target_bits ? 2 : C, target_bits ? std::nullopt
+                                                                      : opts_.ignore_index);
+    const label_rule<P> pred_rule(pred_bits ? 2 : C, std::nullopt);
+    if (!pred_bits && !target_bits) {
+      std::uint64_t* I = k.I();
+      std::uint64_t* Pc = k.P();
+      std::uint64_t* Tc = k.T();
+      const std::size_t bad =
+          count_label_pairs(p, t, R, pred_rule, target_rule, [&](std::size_t tc, std::size_t pc) {
+            I[tc] += tc == pc;
+            ++Pc[pc];
+            ++Tc[tc];
+          });
+      if (bad != npos) {
+        if (!target_rule.valid(t[bad]))
+          fail_target(label_value(t[bad]), t_base + bad, C, false, opts_.ignore_index);
+        fail_pred_label(label_value(p[bad]), p_base + bad, C, false, opts_.ignore_index);
+      }
+      return;
+    }
+    // At least one side is one-hot: validate, then count channel by channel.
+    auto kept = [&](std::size_t r) { return target_bits || !target_rule.ignored(t[r]); };
+    if (target_bits) {
+      for (std::size_t i = 0; i < C * R; ++i)
+        if (label_bits(t[i]) > 1u)
+          fail("target value ", label_value(t[i]), " at index ", t_base + i,
+               " is not 0 or 1 (a one-hot tensor holds 0 or 1 per channel)");
+    } else {
+      for (std::size_t r = 0; r < R; ++r)
+        if (!target_rule.ignored(t[r]) && !target_rule.valid(t[r]))
+          fail_target(label_value(t[r]), t_base + r, C, false, opts_.ignore_index);
+    }
+    if (pred_bits) {
+      for (std::size_t c = 0; c < C; ++c)
+        for (std::size_t r = 0; r < R; ++r)
+          if (kept(r) && label_bits(p[c * R + r]) > 1u)
+            fail("preds value ", label_value(p[c * R + r]), " at index ", p_base + c * R + r,
+                 " is not 0 or 1 (a one-hot tensor holds 0 or 1 per channel)");
+    } else {
+      for (std::size_t r = 0; r < R; ++r)
+        if (kept(r) && !pred_rule.valid(p[r]))
+          fail_pred_label(label_value(p[r]), p_base + r, C, false, opts_.ignore_index);
+    }
+    for (std::size_t c = 0; c < C; ++c) {
+      std::uint64_t i_c = 0, p_c = 0, t_c = 0;
+      for (std::size_t r = 0; r < R; ++r) {
+        if (!kept(r)) continue;
+        const bool pb = pred_bits ? p[c * R + r] != P(0) : label_bits(p[r]) == c;
+        const bool tb = target_bits ? t[c * R + r] != T(0) : label_bits(t[r]) == c;
+        i_c += pb && tb;
+        p_c += pb;
+        t_c += tb;
+      }
+      k.I()[c] += i_c;
+      k.P()[c] += p_c;
+      k.T()[c] += t_c;
+    }
+  }
+
+  options_type opts_;
+  dice_reducer reducer_{};
+  dice_counts totals_;           // global: I, P, T per class
+  std::vector<double> sums_;     // samplewise: running sums of non-NaN per-sample values
+  std::vector<std::uint64_t> valid_;  // samplewise: how many values each sum holds
+  std::size_t samples_ = 0;
+};
+
+}  // namespace detail
+
+/// Dice score for segmentation, following torchmetrics.segmentation.DiceScore, plus
+/// `ignore_index` (e.g. 255 for void pixels) and `zero_division`.
+///
+///     tally::DiceScore dice({.num_classes = 19, .ignore_index = 255,
+///                            .input_format = tally::InputFormat::index});
+///     dice.update(pred_maps, target_maps);      // (N, H, W) label maps, any integral type
+///     double mean_dice = dice.compute().value();
+///
+/// Per class dice = 2I / (P + T); a class absent from both maps is NaN and left out of means
+/// (zero_division = 1 scores it 1 instead). `aggregation_level = samplewise` (the default)
+/// averages per-sample scores; `global` pools the counts. The state is O(C) either way.
+class DiceScore : public detail::metric_base<DiceScore, detail::dice_core> {
+  using base = detail::metric_base<DiceScore, detail::dice_core>;
+
+ public:
+  using Options = detail::dice_options;
+  using options_type = Options;
+
+  explicit DiceScore(Options options) : base(detail::dice_core(options)) {}
+
+  [[nodiscard]] Result compute() const { return core_.compute(); }
+
+  /// Samples counted so far.
+  [[nodiscard]] std::size_t num_samples() const noexcept { return core_.num_samples(); }
+  /// Bytes of state held; constant in the number of samples.
+  [[nodiscard]] std::size_t state_bytes() const noexcept { return core_.state_bytes(); }
+};
+
+TALLY_NAMESPACE_END
+
+#endif  // TALLY_SEGMENTATION_HPP

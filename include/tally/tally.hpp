@@ -1,0 +1,19 @@
+// tally — classification and segmentation metrics for C++
+// SPDX-License-Identifier: MIT
+//
+// The umbrella header: every core metric. Optional adapters (format.hpp for fmt, mpi.hpp,
+// torch.hpp) are included separately.
+#ifndef TALLY_TALLY_HPP
+#define TALLY_TALLY_HPP
+
+#include "classification.hpp"
+#include "confusion_matrix.hpp"
+#include "error.hpp"
+#include "options.hpp"
+#include "result.hpp"
+#include "segmentation.hpp"
+#include "stat_scores.hpp"
+#include "tensor_view.hpp"
+#include "version.hpp"
+
+#endif  // TALLY_TALLY_HPP

@@ -1,0 +1,485 @@
+// Data-driven conformance test: runs every case of tests/conformance/<task>__<metric>.json
+// (format: tests/conformance/README.md) against tally and compares with torchmetrics' values
+// (or the corrected `expected_fixed`). One TEST_CASE per file; a failing case never stops the
+// others: mismatches are collected and reported one FAIL_CHECK each, with the case id, params,
+// inputs, expected and actual values. A summary line per file goes to stdout.
+#include <tally/tally.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <string>
+#include <typeinfo>
+#include <utility>
+#include <vector>
+
+#include "conformance_io.hpp"
+#include "tally_catch.hpp"
+
+// DiceScore (segmentation) is one more branch of make_metric(); it is compiled in as soon as the
+// header exists (define TALLY_CONFORMANCE_NO_DICE to leave it out).
+#if !defined(TALLY_CONFORMANCE_NO_DICE) && defined(__has_include)
+#if __has_include(<tally/segmentation.hpp>)
+#include <tally/segmentation.hpp>
+#define TALLY_CONFORMANCE_HAS_DICE 1
+#endif
+#endif
+
+#ifndef TALLY_CONFORMANCE_DIR
+#define TALLY_CONFORMANCE_DIR ""  // fails at run time, loudly (see conformance_dir())
+#endif
+
+namespace {
+
+namespace tc = tally_conformance;
+
+const std::vector<std::string>& conformance_tasks() {
+  static const std::vector<std::string> v{"binary", "multiclass", "multilabel"};
+  return v;
+}
+const std::vector<std::string>& conformance_metrics() {
+  static const std::vector<std::string> v{"stat_scores", "confusion_matrix", "precision",
+                                          "recall",      "specificity",      "accuracy",
+                                          "f1",          "fbeta",            "jaccard"};
+  return v;
+}
+
+std::string conformance_dir() { return TALLY_CONFORMANCE_DIR; }
+
+// ---------------------------------------------------------------------------------------------
+// Options from params (unknown keys fail the case: Params::finish)
+
+const std::vector<std::pair<std::string, tally::Average>>& average_names() {
+  // torchmetrics' average=None means "none".
+  static const std::vector<std::pair<std::string, tally::Average>> v{
+      {"micro", tally::Average::micro},
+      {"macro", tally::Average::macro},
+      {"weighted", tally::Average::weighted},
+      {"none", tally::Average::none},
+      {"null", tally::Average::none}};
+  return v;
+}
+
+const std::vector<std::pair<std::string, tally::MultidimAverage>>& multidim_names() {
+  static const std::vector<std::pair<std::string, tally::MultidimAverage>> v{
+      {"global", tally::MultidimAverage::global},
+      {"samplewise", tally::MultidimAverage::samplewise}};
+  return v;
+}
+
+const std::vector<std::pair<std::string, tally::Normalize>>& normalize_names() {
+  static const std::vector<std::pair<std::string, tally::Normalize>> v{
+      {"null", tally::Normalize::none},
+      {"none", tally::Normalize::none},
+      {"true", tally::Normalize::target},
+      {"pred", tally::Normalize::pred},
+      {"all", tally::Normalize::all}};
+  return v;
+}
+
+void read_ignore_index(tc::Params& p, std::optional<std::int64_t>& out) {
+  bool present = false;
+  auto v = p.nullable_integer("ignore_index", present);
+  if (present) out = v;
+}
+
+tally::Binary::Options binary_options(tc::Params& p) {
+  tally::Binary::Options o;
+  if (auto v = p.number("threshold")) o.threshold = *v;
+  read_ignore_index(p, o.ignore_index);
+  if (auto v = p.choice("multidim_average", multidim_names())) o.multidim_average = *v;
+  if (auto v = p.number("zero_division")) o.zero_division = *v;
+  return o;
+}
+
+tally::Multiclass::Options multiclass_options(tc::Params& p) {
+  tally::Multiclass::Options o;
+  if (auto v = p.integer("num_classes")) o.num_classes = *v;
+  read_ignore_index(p, o.ignore_index);
+  if (auto v = p.choice("average", average_names())) o.average = *v;
+  if (auto v = p.choice("multidim_average", multidim_names())) o.multidim_average = *v;
+  if (auto v = p.integer("top_k")) {
+    if (*v < -1000000 || *v > 1000000) throw tc::setup_error("top_k out of int range");
+    o.top_k = static_cast<int>(*v);
+  }
+  if (auto v = p.number("zero_division")) o.zero_division = *v;
+  return o;
+}
+
+tally::Multilabel::Options multilabel_options(tc::Params& p) {
+  tally::Multilabel::Options o;
+  if (auto v = p.integer("num_labels")) o.num_labels = *v;
+  read_ignore_index(p, o.ignore_index);
+  if (auto v = p.number("threshold")) o.threshold = *v;
+  if (auto v = p.choice("average", average_names())) o.average = *v;
+  if (auto v = p.choice("multidim_average", multidim_names())) o.multidim_average = *v;
+  if (auto v = p.number("zero_division")) o.zero_division = *v;
+  return o;
+}
+
+// Calls visit(factory) with a nullary factory that constructs the case's metric (construction
+// is the "init" stage and may throw tally::error). One branch per task/metric.
+template <class Task, class Options, class Visit>
+void visit_task_metric(const tc::Case& c, tc::Params& p, const Options& o, Visit&& visit) {
+  const std::string& m = c.metric;
+  if (m == "fbeta") {
+    const auto beta = p.number("beta");
+    if (!beta) throw tc::setup_error(c.id + ": fbeta case without a beta param");
+    p.finish();
+    visit([o, b = *beta] { return tally::FBetaScore<Task>(b, o); });
+    return;
+  }
+  if (m == "confusion_matrix") {
+    const tally::Normalize n =
+        p.choice("normalize", normalize_names()).value_or(tally::Normalize::none);
+    p.finish();
+    visit([o, n] { return tally::ConfusionMatrix<Task>(o, n); });
+    return;
+  }
+  p.finish();
+  if (m == "stat_scores") return visit([o] { return tally::StatScores<Task>(o); });
+  if (m == "precision") return visit([o] { return tally::Precision<Task>(o); });
+  if (m == "recall") return visit([o] { return tally::Recall<Task>(o); });
+  if (m == "specificity") return visit([o] { return tally::Specificity<Task>(o); });
+  if (m == "accuracy") return visit([o] { return tally::Accuracy<Task>(o); });
+  if (m == "f1") return visit([o] { return tally::F1Score<Task>(o); });
+  if (m == "jaccard") return visit([o] { return tally::JaccardIndex<Task>(o); });
+  throw tc::setup_error(c.id + ": unknown metric '" + m + "' for task " + c.task);
+}
+
+template <class Visit>
+void visit_metric(const tc::Case& c, Visit&& visit) {
+  tc::Params p(c.params, c.id);
+  if (c.task == "binary") {
+    const auto o = binary_options(p);
+    return visit_task_metric<tally::Binary>(c, p, o, visit);
+  }
+  if (c.task == "multiclass") {
+    const auto o = multiclass_options(p);
+    return visit_task_metric<tally::Multiclass>(c, p, o, visit);
+  }
+  if (c.task == "multilabel") {
+    const auto o = multilabel_options(p);
+    return visit_task_metric<tally::Multilabel>(c, p, o, visit);
+  }
+  if (c.task == "segmentation" && c.metric == "dice_score") {
+#ifdef TALLY_CONFORMANCE_HAS_DICE
+    tally::DiceScore::Options o;
+    if (auto v = p.integer("num_classes")) o.num_classes = *v;
+    read_ignore_index(p, o.ignore_index);
+    if (auto v = p.boolean("include_background")) o.include_background = *v;
+    if (auto v = p.choice("average", average_names())) o.average = *v;
+    if (auto v = p.choice("aggregation_level",
+                          std::vector<std::pair<std::string, tally::AggregationLevel>>{
+                              {"global", tally::AggregationLevel::global},
+                              {"samplewise", tally::AggregationLevel::samplewise}}))
+      o.aggregation_level = *v;
+    if (auto v = p.choice("input_format", std::vector<std::pair<std::string, tally::InputFormat>>{
+                                              {"index", tally::InputFormat::index},
+                                              {"one-hot", tally::InputFormat::one_hot},
+                                              {"one_hot", tally::InputFormat::one_hot},
+                                              {"mixed", tally::InputFormat::mixed}}))
+      o.input_format = *v;
+    if (auto v = p.number("zero_division")) o.zero_division = *v;
+    p.finish();
+    return visit([o] { return tally::DiceScore(o); });
+#else
+    throw tc::setup_error(c.id + ": DiceScore is not available (<tally/segmentation.hpp>)");
+#endif
+  }
+  throw tc::setup_error(c.id + ": unknown task/metric " + c.task + "/" + c.metric);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running a metric
+
+tally::Shape to_shape(const tc::Tensor& t) { return tally::Shape(t.shape.begin(), t.shape.end()); }
+
+template <class F>
+void with_preds_view(const tc::Tensor& t, F&& f) {
+  if (t.dtype == "int64") return f(tally::tensor_view<const std::int64_t>(t.i64.data(), to_shape(t)));
+  if (t.dtype == "uint8") return f(tally::tensor_view<const std::uint8_t>(t.u8.data(), to_shape(t)));
+  if (t.dtype == "float32") return f(tally::tensor_view<const float>(t.f32.data(), to_shape(t)));
+  throw tc::setup_error("unsupported preds dtype " + t.dtype);
+}
+
+// Targets are integral (a floating target is a compile-time error in tally).
+template <class F>
+void with_target_view(const tc::Tensor& t, F&& f) {
+  if (t.dtype == "int64") return f(tally::tensor_view<const std::int64_t>(t.i64.data(), to_shape(t)));
+  if (t.dtype == "uint8") return f(tally::tensor_view<const std::uint8_t>(t.u8.data(), to_shape(t)));
+  throw tc::setup_error("unsupported target dtype " + t.dtype + " (tally targets are integral)");
+}
+
+enum class Stage { init = 0, update = 1, compute = 2, done = 3 };
+
+const char* stage_name(Stage s) {
+  switch (s) {
+    case Stage::init: return "init";
+    case Stage::update: return "update";
+    case Stage::compute: return "compute";
+    case Stage::done: return "done";
+  }
+  return "?";
+}
+
+struct Outcome {
+  Stage stage = Stage::init;  // where it stopped; done = compute() returned
+  std::size_t update_index = 0;  // which update threw (stage == update)
+  bool tally_error = false;      // stopped by tally::error
+  std::string what;              // exception message
+  std::vector<std::size_t> shape;
+  std::vector<double> values;
+
+  [[nodiscard]] std::string describe() const {
+    if (stage == Stage::done) return "shape " + tc::format_shape(shape) + " " +
+                                     tc::format_values(values.begin(), values.end());
+    std::string where = stage_name(stage);
+    if (stage == Stage::update) where += " " + std::to_string(update_index);
+    return std::string(tally_error ? "tally::error" : "NON-tally exception") + " at " + where +
+           ": " + what;
+  }
+};
+
+template <class Make>
+Outcome run_metric(const Make& make, const std::vector<tc::Update>& updates,
+                   const std::vector<std::size_t>& which) {
+  Outcome out;
+  try {
+    out.stage = Stage::init;
+    auto metric = make();
+    out.stage = Stage::update;
+    for (std::size_t i : which) {
+      out.update_index = i;
+      const tc::Update& u = updates[i];
+      with_preds_view(u.preds, [&](auto preds) {
+        with_target_view(u.target, [&](auto target) { metric.update(preds, target); });
+      });
+    }
+    out.stage = Stage::compute;
+    const tally::Result r = metric.compute();
+    out.shape.assign(r.shape().begin(), r.shape().end());
+    out.values.assign(r.begin(), r.end());
+    out.stage = Stage::done;
+  } catch (const tally::error& e) {
+    out.tally_error = true;
+    out.what = e.what();
+  } catch (const tc::setup_error&) {
+    throw;  // a harness problem, reported as such
+  } catch (const std::exception& e) {
+    out.what = std::string(typeid(e).name()) + ": " + e.what();
+  } catch (...) {
+    out.what = "unknown exception";
+  }
+  return out;
+}
+
+struct CaseReport {
+  std::vector<std::string> failures;
+  std::vector<std::string> notes;  // accepted differences (tally rejects earlier than torch)
+  std::size_t squeezed_per_update = 0;
+};
+
+// Checks an outcome against an error expectation. Returns a failure text (empty when fine);
+// an earlier rejection than torchmetrics' is accepted and described in `note`.
+std::string check_error(const tc::Expected& e, const Outcome& o, std::string& note) {
+  if (o.stage == Stage::done) return "expected " + tc::describe(e) + "; tally returned " + o.describe();
+  if (!o.tally_error) return "expected tally::error; got " + o.describe();
+  if (e.stage.empty()) return {};  // per-update error: any stage
+  const Stage want = e.stage == "init" ? Stage::init : e.stage == "update" ? Stage::update
+                                                                          : Stage::compute;
+  const bool later = o.stage > want || (o.stage == want && want == Stage::update &&
+                                        e.update_index && o.update_index > *e.update_index);
+  if (later) return "expected " + tc::describe(e) + "; tally threw later: " + o.describe();
+  const bool earlier = o.stage < want || (o.stage == want && want == Stage::update &&
+                                          e.update_index && o.update_index < *e.update_index);
+  if (earlier) note = "torch raises at " + e.stage +
+                      (e.update_index ? " " + std::to_string(*e.update_index) : std::string()) +
+                      ", tally at " + stage_name(o.stage) +
+                      (o.stage == Stage::update ? " " + std::to_string(o.update_index) : "") +
+                      " (" + o.what + ")";
+  return {};
+}
+
+bool samplewise_case(const tc::Case& c) {
+  auto it = c.params.find("multidim_average");
+  return it != c.params.end() && it->is_string() && it->get<std::string>() == "samplewise";
+}
+
+template <class Make>
+CaseReport evaluate_case(const tc::Case& c, const Make& make) {
+  CaseReport r;
+  std::vector<std::size_t> all(c.updates.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+
+  const Outcome o = run_metric(make, c.updates, all);
+  if (c.expected.is_error) {
+    std::string note;
+    std::string f = check_error(c.expected, o, note);
+    if (!f.empty()) r.failures.push_back(std::move(f));
+    if (!note.empty()) r.notes.push_back(std::move(note));
+    return r;
+  }
+  if (o.stage != Stage::done) {
+    r.failures.push_back("expected " + tc::describe(c.expected) + "; got " + o.describe());
+  } else if (auto d = tc::compare_values(c.expected, o.shape, o.values); !d.empty()) {
+    r.failures.push_back(d + "\n    expected " + tc::describe(c.expected) + "\n    actual   " +
+                         o.describe());
+  }
+
+  if (!c.per_update) return r;
+  for (std::size_t i = 0; i < c.updates.size(); ++i) {
+    tc::Expected e = (*c.per_update)[i];
+    const Outcome oi = run_metric(make, c.updates, {i});
+    const std::string label = "per-update " + std::to_string(i) + ": ";
+    if (e.is_error) {
+      std::string note;
+      std::string f = check_error(e, oi, note);
+      if (!f.empty()) r.failures.push_back(label + f);
+      continue;
+    }
+    if (oi.stage != Stage::done) {
+      r.failures.push_back(label + "expected " + tc::describe(e) + "; got " + oi.describe());
+      continue;
+    }
+    // torchmetrics' forward() drops the sample axis of a 1-sample batch in samplewise mode
+    // (SEMANTICS 7.1: tally keeps it). Accept (1, ...) for such a batch.
+    const auto& ps = c.updates[i].preds.shape;
+    if (samplewise_case(c) && !ps.empty() && ps[0] == 1 && oi.shape.size() == e.shape.size() + 1 &&
+        oi.shape[0] == 1 && std::equal(e.shape.begin(), e.shape.end(), oi.shape.begin() + 1)) {
+      e.shape.insert(e.shape.begin(), 1);
+      ++r.squeezed_per_update;
+    }
+    if (auto d = tc::compare_values(e, oi.shape, oi.values); !d.empty())
+      r.failures.push_back(label + d + "\n    expected " + tc::describe(e) + "\n    actual   " +
+                           oi.describe());
+  }
+  return r;
+}
+
+std::string case_header(const tc::Case& c) {
+  std::string h = c.id + " (" + c.cls + ") params " + c.params.dump();
+  if (c.uses_fixed) h += "\n  [expected_fixed: " + c.fixed_reason + "]";
+  if (!c.tags.empty()) {
+    h += "\n  tags:";
+    for (const auto& t : c.tags) h += " " + t;
+  }
+  return h;
+}
+
+// Runs every case of one file; each failure is one FAIL_CHECK (the others still run).
+void run_conformance_file(const std::string& file) {
+  const std::string dir = conformance_dir();
+  if (dir.empty()) {
+    FAIL_CHECK("TALLY_CONFORMANCE_DIR is not defined: the build must pass the conformance path");
+    return;
+  }
+  const std::string path = dir + "/" + file;
+  std::vector<tc::Case> cases;
+  try {
+    cases = tc::load_cases(path);
+  } catch (const std::exception& e) {
+    FAIL_CHECK("cannot load " << path << ": " << e.what());
+    return;
+  }
+  const std::string stem = file.substr(0, file.size() - 5);  // drop ".json"
+  std::size_t ran = 0, passed = 0, skipped = 0, squeezed = 0;
+  std::vector<std::string> failures, notes;
+  for (const tc::Case& c : cases) {
+    if (c.task + "__" + c.metric != stem) {
+      failures.push_back(c.id + ": task/metric " + c.task + "/" + c.metric + " in file " + file);
+      continue;
+    }
+    if (c.has_tag("uint8_negative_ignore_index")) {  // torch's uint8 wrap-around: out of contract
+      ++skipped;
+      continue;
+    }
+    ++ran;
+    CaseReport r;
+    try {
+      visit_metric(c, [&](const auto& make) { r = evaluate_case(c, make); });
+    } catch (const tc::setup_error& e) {
+      r.failures.push_back(std::string("HARNESS/DATA: ") + e.what());
+    }
+    squeezed += r.squeezed_per_update;
+    for (auto& n : r.notes) notes.push_back(c.id + ": " + n);
+    if (r.failures.empty()) {
+      ++passed;
+      continue;
+    }
+    std::string msg = case_header(c) + "\n  inputs:" + tc::describe_updates(c);
+    for (const auto& f : r.failures) msg += "\n  FAIL " + f;
+    failures.push_back(std::move(msg));
+  }
+  for (const auto& f : failures) FAIL_CHECK(f);
+  std::cout << "conformance " << file << ": " << passed << " passed, " << skipped << " skipped, "
+            << (ran - passed) << " failed (" << cases.size() << " cases";
+  if (squeezed) std::cout << "; " << squeezed << " per-update results accepted as (1, ...)";
+  std::cout << ")\n";
+  for (const auto& n : notes) std::cout << "  stage difference (accepted) " << n << "\n";
+  std::cout.flush();
+  INFO("cases run from " << path);
+  CHECK(ran > 0);
+}
+
+}  // namespace
+
+#define TALLY_CONFORMANCE_FILE_TEST(name) \
+  TEST_CASE("conformance: " name, "[conformance]") { run_conformance_file(name); }
+
+TALLY_CONFORMANCE_FILE_TEST("binary__stat_scores.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__confusion_matrix.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__precision.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__recall.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__specificity.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__accuracy.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__f1.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__fbeta.json")
+TALLY_CONFORMANCE_FILE_TEST("binary__jaccard.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__stat_scores.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__confusion_matrix.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__precision.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__recall.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__specificity.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__accuracy.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__f1.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__fbeta.json")
+TALLY_CONFORMANCE_FILE_TEST("multiclass__jaccard.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__stat_scores.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__confusion_matrix.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__precision.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__recall.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__specificity.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__accuracy.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__f1.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__fbeta.json")
+TALLY_CONFORMANCE_FILE_TEST("multilabel__jaccard.json")
+#ifdef TALLY_CONFORMANCE_HAS_DICE
+TALLY_CONFORMANCE_FILE_TEST("segmentation__dice_score.json")
+#endif
+
+TEST_CASE("conformance: the copied case files are complete", "[conformance]") {
+  namespace fs = std::filesystem;
+  const std::string dir = conformance_dir();
+  INFO("TALLY_CONFORMANCE_DIR = '" << dir << "'");
+  REQUIRE(!dir.empty());
+  REQUIRE(fs::is_directory(dir));
+  std::set<std::string> wanted{"segmentation__dice_score.json"};
+  for (const auto& t : conformance_tasks())
+    for (const auto& m : conformance_metrics()) wanted.insert(t + "__" + m + ".json");
+  for (const auto& f : wanted) {
+    INFO("missing conformance file " << f);
+    CHECK(fs::is_regular_file(fs::path(dir) / f));
+  }
+  // A case file this test does not know would never run: fail so that it gets a TEST_CASE.
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".json") continue;
+    INFO("conformance file " << name << " is not run by test_conformance.cpp");
+    CHECK(wanted.count(name) == 1);
+  }
+}

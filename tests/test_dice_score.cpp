@@ -1,0 +1,1550 @@
+// DiceScore (SEMANTICS.md section 6, with sections 2 and 3 for ignore_index and validation):
+// the worked examples of 6.3 and 6.4, the seed scenario (uint8 label maps with void 255), input
+// formats, include_background, empty classes and zero_division, ignore_index, properties (Dice ==
+// F1 on label maps, ignore_index == masking, merge == concatenation, chunking, encodings, label
+// types), constant-size state over 100,000 updates, and every rejected option and input.
+//
+// Expected values are exact fractions computed by hand from the per-class counts I (pixels where
+// pred and target are both c), P (pixels predicted c) and T (target pixels of c), given in the
+// comments; dice_c = 2I / (P + T). The properties compare tally with itself, with
+// MulticlassF1Score, or with the small reference implementation ds_ref_* below, which follows
+// the text of SEMANTICS 6.2-6.4 directly.
+#include <tally/segmentation.hpp>
+#include <tally/tally.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tally_catch.hpp"
+
+namespace {
+
+using tally::AggregationLevel;
+using tally::Average;
+using tally::InputFormat;
+using tally::Shape;
+
+const double ds_nan = std::numeric_limits<double>::quiet_NaN();
+
+constexpr Average ds_averages[] = {Average::micro, Average::macro, Average::weighted,
+                                   Average::none};
+constexpr AggregationLevel ds_levels[] = {AggregationLevel::global, AggregationLevel::samplewise};
+
+// Options, built field by field (C++17 has no designated initializers):
+//   ds_opts(3).global().avg(Average::micro).ii(255)
+class ds_opts {
+ public:
+  explicit ds_opts(std::int64_t num_classes, InputFormat format = InputFormat::index) {
+    o_.num_classes = num_classes;
+    o_.input_format = format;
+  }
+  ds_opts& avg(Average a) {
+    o_.average = a;
+    return *this;
+  }
+  ds_opts& level(AggregationLevel a) {
+    o_.aggregation_level = a;
+    return *this;
+  }
+  ds_opts& global() { return level(AggregationLevel::global); }
+  ds_opts& samplewise() { return level(AggregationLevel::samplewise); }
+  ds_opts& ii(std::optional<std::int64_t> v) {
+    o_.ignore_index = v;
+    return *this;
+  }
+  ds_opts& background(bool include) {
+    o_.include_background = include;
+    return *this;
+  }
+  ds_opts& zd(double v) {
+    o_.zero_division = v;
+    return *this;
+  }
+  [[nodiscard]] const tally::DiceScore::Options& get() const { return o_; }
+  operator tally::DiceScore::Options() const { return o_; }  // NOLINT: used as an argument
+  [[nodiscard]] tally::DiceScore make() const { return tally::DiceScore(o_); }
+
+ private:
+  tally::DiceScore::Options o_;
+};
+
+template <class T>
+tally::tensor_view<const T> ds_v(const std::vector<T>& v, Shape s) {
+  return tally::tensor_view<const T>(v, s);
+}
+
+// One update, then compute.
+template <class P, class T>
+tally::Result ds_eval(const tally::DiceScore::Options& o, const std::vector<P>& preds,
+                      Shape preds_shape, const std::vector<T>& target, Shape target_shape) {
+  tally::DiceScore m(o);
+  m.update(ds_v(preds, preds_shape), ds_v(target, target_shape));
+  return m.compute();
+}
+
+// Same shape for preds and target (index maps, or one-hot on both sides).
+template <class P, class T>
+tally::Result ds_eval(const tally::DiceScore::Options& o, const std::vector<P>& preds,
+                      const std::vector<T>& target, Shape shape) {
+  return ds_eval(o, preds, shape, target, shape);
+}
+
+void ds_expect(const tally::Result& r, const Shape& shape, const std::vector<double>& expected,
+               double eps = 1e-12) {
+  INFO("result: " << r << ", shape " << r.shape());
+  REQUIRE(r.shape() == shape);
+  REQUIRE(r.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    INFO("flat index " << i << ", expected " << expected[i]);
+    if (std::isnan(expected[i])) {
+      CHECK(std::isnan(r[i]));
+    } else {
+      CHECK_THAT(r[i], Catch::Matchers::WithinAbs(expected[i], eps));
+    }
+  }
+}
+
+void ds_scalar(const tally::Result& r, double expected) { ds_expect(r, Shape{}, {expected}); }
+
+// Same shape, values within eps, NaN where the other is NaN.
+void ds_close(const tally::Result& a, const tally::Result& b, double eps = 1e-12) {
+  INFO("a = " << a << ", b = " << b);
+  REQUIRE(a.shape() == b.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO("flat index " << i);
+    CHECK(std::isnan(a[i]) == std::isnan(b[i]));
+    if (!std::isnan(a[i]) && !std::isnan(b[i]))
+      CHECK_THAT(a[i], Catch::Matchers::WithinAbs(b[i], eps));
+  }
+}
+
+// Runs f and returns the tally::error message ("" if nothing was thrown).
+template <class F>
+std::string ds_error_of(F&& f) {
+  try {
+    f();
+  } catch (const tally::error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+bool ds_has(const std::string& what, const std::string& part) {
+  return what.find(part) != std::string::npos;
+}
+
+// The update must throw tally::error whose message contains every fragment, and must leave the
+// metric exactly as it was (SEMANTICS 3.3, strong guarantee).
+template <class P, class T>
+void ds_rejects(tally::DiceScore& m, tally::tensor_view<const P> preds,
+                tally::tensor_view<const T> target, const std::vector<std::string>& fragments) {
+  const tally::DiceScore copy = m;
+  const tally::Result before = m.compute();
+  const std::string what = ds_error_of([&] { m.update(preds, target); });
+  INFO("message: " << what);
+  REQUIRE_FALSE(what.empty());
+  for (const auto& f : fragments) {
+    INFO("expected fragment: " << f);
+    CHECK(ds_has(what, f));
+  }
+  REQUIRE(m == copy);
+  REQUIRE(m.num_samples() == copy.num_samples());
+  REQUIRE(m.compute() == before);
+}
+
+// Shape (N, ...) -> (N, C, ...).
+Shape ds_with_channels(const Shape& s, std::size_t C) {
+  std::vector<std::size_t> e{s[0], C};
+  for (std::size_t i = 1; i < s.size(); ++i) e.push_back(s[i]);
+  return Shape(e.begin(), e.end());
+}
+
+// Label map (N, ...) -> one-hot (N, C, ...), as values of O.
+template <class O, class L>
+std::vector<O> ds_one_hot(const std::vector<L>& labels, std::size_t N, std::size_t C) {
+  const std::size_t R = N ? labels.size() / N : 0;
+  std::vector<O> out(N * C * R, O(0));
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t r = 0; r < R; ++r)
+      out[(n * C + static_cast<std::size_t>(labels[n * R + r])) * R + r] = O(1);
+  return out;
+}
+
+// Label map (N, ...) -> random scores (N, C, ...) whose unique argmax is the label.
+std::vector<double> ds_scores(const std::vector<std::int64_t>& labels, std::size_t N, std::size_t C,
+                              std::mt19937& gen) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const std::size_t R = N ? labels.size() / N : 0;
+  std::vector<double> out(N * C * R);
+  for (auto& x : out) x = u(gen);
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t r = 0; r < R; ++r)
+      out[(n * C + static_cast<std::size_t>(labels[n * R + r])) * R + r] = 1.5;
+  return out;
+}
+
+// n labels uniform in [0, C); each is replaced by void_value with probability void_rate.
+std::vector<std::int64_t> ds_labels(std::mt19937& gen, std::size_t n, std::int64_t C,
+                                    double void_rate = 0.0, std::int64_t void_value = 255) {
+  std::uniform_int_distribution<std::int64_t> label(0, C - 1);
+  std::bernoulli_distribution is_void(void_rate);
+  std::vector<std::int64_t> out(n);
+  for (auto& x : out) x = void_rate > 0.0 && is_void(gen) ? void_value : label(gen);
+  return out;
+}
+
+template <class To, class From>
+std::vector<To> ds_cast(const std::vector<From>& v) {
+  std::vector<To> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = static_cast<To>(v[i]);
+  return out;
+}
+
+// ---- Reference implementation, written from SEMANTICS 6.2-6.4 (label maps only) ----
+
+struct ds_ref_counts {
+  std::vector<std::uint64_t> I, P, T;
+};
+
+// Counts positions [first, last): an ignored target adds nothing, whatever is predicted there.
+ds_ref_counts ds_ref_count(const std::vector<std::int64_t>& preds,
+                           const std::vector<std::int64_t>& target, std::size_t first,
+                           std::size_t last, std::size_t C, std::optional<std::int64_t> ii) {
+  ds_ref_counts k{std::vector<std::uint64_t>(C), std::vector<std::uint64_t>(C),
+                  std::vector<std::uint64_t>(C)};
+  for (std::size_t i = first; i < last; ++i) {
+    if (ii && target[i] == *ii) continue;
+    const auto p = static_cast<std::size_t>(preds[i]);
+    const auto t = static_cast<std::size_t>(target[i]);
+    ++k.P[p];
+    ++k.T[t];
+    if (p == t) ++k.I[t];
+  }
+  return k;
+}
+
+// The values of one unit: C' values for none, else one.
+std::vector<double> ds_ref_unit(const ds_ref_counts& k, const tally::DiceScore::Options& o) {
+  const std::size_t C = k.I.size();
+  const std::size_t first = (!o.include_background && C > 1) ? 1 : 0;
+  const double empty = o.zero_division == 1.0 ? 1.0 : ds_nan;
+  std::vector<double> dice;
+  for (std::size_t c = first; c < C; ++c) {
+    const std::uint64_t den = k.P[c] + k.T[c];
+    dice.push_back(den == 0 ? empty : 2.0 * static_cast<double>(k.I[c]) / static_cast<double>(den));
+  }
+  switch (o.average) {
+    case Average::none:
+      return dice;
+    case Average::micro: {
+      std::uint64_t num = 0, den = 0;
+      for (std::size_t c = first; c < C; ++c) {
+        num += 2 * k.I[c];
+        den += k.P[c] + k.T[c];
+      }
+      return {den == 0 ? empty : static_cast<double>(num) / static_cast<double>(den)};
+    }
+    case Average::macro: {
+      double sum = 0.0;
+      std::size_t n = 0;
+      for (double d : dice)
+        if (!std::isnan(d)) {
+          sum += d;
+          ++n;
+        }
+      return {n == 0 ? ds_nan : sum / static_cast<double>(n)};
+    }
+    case Average::weighted: {
+      bool any_present = false;
+      double num = 0.0, den = 0.0;
+      for (std::size_t c = first; c < C; ++c) {
+        if (k.P[c] + k.T[c] == 0) continue;
+        any_present = true;
+        num += static_cast<double>(k.T[c]) * dice[c - first];
+        den += static_cast<double>(k.T[c]);
+      }
+      if (!any_present) return {empty};
+      return {den == 0.0 ? 0.0 : num / den};
+    }
+  }
+  return {};
+}
+
+// The expected compute() of index maps (N, R) fed in any order of updates.
+tally::Result ds_ref_compute(const std::vector<std::int64_t>& preds,
+                             const std::vector<std::int64_t>& target, std::size_t N,
+                             const tally::DiceScore::Options& o) {
+  const std::size_t C = static_cast<std::size_t>(o.num_classes);
+  const std::size_t R = N ? target.size() / N : 0;
+  std::vector<double> out;
+  if (o.aggregation_level == AggregationLevel::global) {
+    out = ds_ref_unit(ds_ref_count(preds, target, 0, N * R, C, o.ignore_index), o);
+  } else {
+    const std::size_t kept_classes = (!o.include_background && C > 1) ? C - 1 : C;
+    const std::size_t K = o.average == Average::none ? kept_classes : 1;
+    std::vector<double> sum(K, 0.0);
+    std::vector<std::size_t> count(K, 0);
+    for (std::size_t n = 0; n < N; ++n) {
+      const auto v =
+          ds_ref_unit(ds_ref_count(preds, target, n * R, (n + 1) * R, C, o.ignore_index), o);
+      for (std::size_t i = 0; i < v.size(); ++i)
+        if (!std::isnan(v[i])) {
+          sum[i] += v[i];
+          ++count[i];
+        }
+    }
+    for (std::size_t i = 0; i < sum.size(); ++i)
+      out.push_back(count[i] == 0 ? ds_nan : sum[i] / static_cast<double>(count[i]));
+  }
+  const Shape shape = out.size() == 1 ? Shape{} : Shape{out.size()};
+  return tally::Result(shape, out);
+}
+
+// The 6.3 worked example: C = 3, two samples of four pixels.
+const std::vector<std::int64_t> ds_ex_preds{0, 1, 1, 1, 0, 0, 0, 0};
+const std::vector<std::int64_t> ds_ex_target{0, 1, 2, 2, 0, 0, 0, 0};
+const Shape ds_ex_shape{2, 4};
+
+}  // namespace
+
+// =============================================================================================
+// Defaults
+// =============================================================================================
+
+TEST_CASE(
+    "DiceScore options default to torchmetrics': one_hot, samplewise macro, background, zd 0") {
+  const tally::DiceScore::Options o;
+  CHECK_FALSE(o.ignore_index.has_value());
+  CHECK(o.include_background);
+  CHECK(o.average == Average::macro);
+  CHECK(o.aggregation_level == AggregationLevel::samplewise);
+  CHECK(o.input_format == InputFormat::one_hot);
+  CHECK(o.zero_division == 0.0);
+
+  // With only num_classes set, the 6.3 example given as one-hot tensors is a samplewise macro.
+  tally::DiceScore::Options o3;
+  o3.num_classes = 3;
+  const Shape oh = ds_with_channels(ds_ex_shape, 3);
+  ds_scalar(
+      ds_eval(o3, ds_one_hot<int>(ds_ex_preds, 2, 3), ds_one_hot<int>(ds_ex_target, 2, 3), oh),
+      3.0 / 4.0);
+}
+
+// =============================================================================================
+// SEMANTICS 6.3: the worked example
+// =============================================================================================
+
+TEST_CASE("6.3 example, samplewise: per-sample dice [1, 1/2, 0] and [1, NaN, NaN]") {
+  // Sample 0: preds [0,1,1,1], target [0,1,2,2]: I = [1,1,0], P = [1,3,0], T = [1,1,2]
+  //   -> dice [2/2, 2/4, 0/2] = [1, 1/2, 0]; micro 2*2/8 = 1/2; macro 1/2;
+  //      weighted (1*1 + 1*1/2 + 2*0) / 4 = 3/8.
+  // Sample 1: all four pixels are class 0 in both -> dice [1, NaN, NaN]; every average 1.
+  const auto opts = ds_opts(3).samplewise();
+  SECTION("macro: mean of 1/2 and 1") {
+    ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              3.0 / 4.0);
+  }
+  SECTION("micro: mean of 1/2 and 1") {
+    ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              3.0 / 4.0);
+  }
+  SECTION("weighted: mean of 3/8 and 1") {
+    ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              11.0 / 16.0);
+  }
+  SECTION("none: per class over the samples where the class is not NaN") {
+    // class 0: mean(1, 1); class 1: only sample 0 -> 1/2 (not 1/4); class 2: only sample 0 -> 0.
+    ds_expect(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              Shape{3}, {1.0, 1.0 / 2.0, 0.0});
+  }
+  SECTION("the default aggregation is samplewise") {
+    tally::DiceScore::Options o;
+    o.num_classes = 3;
+    o.input_format = InputFormat::index;
+    ds_scalar(ds_eval(o, ds_ex_preds, ds_ex_target, ds_ex_shape), 3.0 / 4.0);
+  }
+}
+
+TEST_CASE("6.3 example, global: pooled I = [5,1,0], P = [5,3,0], T = [5,1,2]") {
+  const auto opts = ds_opts(3).global();
+  SECTION("macro: (1 + 1/2 + 0) / 3") {
+    ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              1.0 / 2.0);
+  }
+  SECTION("micro: 2*6 / 16") {
+    ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              3.0 / 4.0);
+  }
+  SECTION("weighted: (5*1 + 1*1/2 + 2*0) / 8") {
+    ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              11.0 / 16.0);
+  }
+  SECTION("none") {
+    ds_expect(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              Shape{3}, {1.0, 1.0 / 2.0, 0.0});
+  }
+  SECTION("counts() holds the pooled I, P, T rows of every class") {
+    auto m = ds_opts(opts).make();
+    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    const auto k = m.counts();
+    REQUIRE(k.shape() == (Shape{3, 3}));
+    const std::vector<std::uint64_t> expected{5, 1, 0, /* P */ 5, 3, 0, /* T */ 5, 1, 2};
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      INFO("flat index " << i);
+      CHECK(k[i] == expected[i]);
+    }
+    CHECK(m.num_samples() == 2);
+  }
+}
+
+TEST_CASE("6.3 example with include_background = false: macro 1/4, micro 1/3, weighted 1/6") {
+  // Classes 1 and 2 only. Sample 0: dice [1/2, 0], micro 2*1/(3+1+0+2) = 1/3,
+  // weighted (1*1/2 + 2*0)/3 = 1/6; sample 1: both NaN (skipped). Global: the same numbers,
+  // because sample 1 only holds class 0.
+  const auto level = GENERATE(AggregationLevel::global, AggregationLevel::samplewise);
+  INFO("aggregation_level " << tally::to_string(level));
+  const auto opts = ds_opts(3).level(level).background(false);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+            1.0 / 4.0);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+            1.0 / 3.0);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+            1.0 / 6.0);
+  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+            Shape{2}, {1.0 / 2.0, 0.0});
+}
+
+// =============================================================================================
+// SEMANTICS 6.4: ignore_index examples
+// =============================================================================================
+
+TEST_CASE("6.4 in-range ignore_index 0: class 0 keeps its predictions at kept pixels in P") {
+  // C = 3, ii = 0, preds [0,1,0,2], target [1,1,2,0]. Pixel 3 is ignored (its pred 2 is not
+  // counted). Kept (target, pred): (1,0), (1,1), (2,0) -> I = [0,1,0], P = [2,1,0], T = [0,2,1]
+  // -> dice [0, 2/3, 0].
+  const std::vector<std::int64_t> preds{0, 1, 0, 2}, target{1, 1, 2, 0};
+  const Shape s{1, 4};
+  const auto opts = ds_opts(3).global().ii(0);
+  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{3},
+            {0.0, 2.0 / 3.0, 0.0});
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 2.0 / 9.0);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 2.0 / 6.0);
+  // weighted: (0*0 + 2*2/3 + 1*0) / 3
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 4.0 / 9.0);
+
+  auto m = ds_opts(opts).make();
+  m.update(ds_v(preds, s), ds_v(target, s));
+  const auto k = m.counts();
+  const std::vector<std::uint64_t> expected{0, 1, 0, /* P */ 2, 1, 0, /* T */ 0, 2, 1};
+  REQUIRE(k.shape() == (Shape{3, 3}));
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    INFO("flat index " << i);
+    CHECK(k[i] == expected[i]);
+  }
+
+  SECTION("an in-range ignored class that is never predicted at a kept pixel is empty (NaN)") {
+    // preds [1,1,1,2], target [1,1,2,0]: the 2 at the ignored pixel is not counted.
+    // I = [0,2,0], P = [0,3,0], T = [0,2,1] -> dice [NaN, 4/5, 0], macro 2/5.
+    const std::vector<std::int64_t> p2{1, 1, 1, 2};
+    ds_expect(ds_eval(ds_opts(opts).avg(Average::none), p2, target, s), Shape{3},
+              {ds_nan, 4.0 / 5.0, 0.0});
+    ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), p2, target, s), 2.0 / 5.0);
+  }
+}
+
+TEST_CASE("6.4 seed example: C = 6, ii = 255, preds [1,1,1,2,2,2,3] -> global micro 1") {
+  const std::vector<std::int64_t> preds{1, 1, 1, 2, 2, 2, 3}, target{1, 1, 1, 2, 2, 2, 255};
+  const Shape s{1, 7};
+  const auto opts = ds_opts(6).global().ii(255);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 1.0);
+  // The 3 sits on the ignored pixel: class 3 is empty, like 0, 4, 5.
+  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{6},
+            {ds_nan, 1.0, 1.0, ds_nan, ds_nan, ds_nan});
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 1.0);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 1.0);
+}
+
+// =============================================================================================
+// The seed scenario: uint8 (N, H, W) label maps with void 255
+// =============================================================================================
+
+namespace {
+// N = 2, H = 3, W = 4. Void pixels (255) in the target; preds equal the target at every kept
+// pixel and carry anything at void pixels (255, or a real class).
+const std::vector<std::uint8_t> ds_seed_target{0,   1,   2,   255,  //
+                                               3,   4,   5,   255,  //
+                                               255, 255, 0,   1,    //
+                                               5,   5,   4,   4,    //
+                                               255, 3,   3,   2,    //
+                                               1,   0,   255, 255};
+const std::vector<std::uint8_t> ds_seed_preds{0, 1,   2,   255,  //
+                                              3, 4,   5,   3,    //
+                                              0, 255, 0,   1,    //
+                                              5, 5,   4,   4,    //
+                                              5, 3,   3,   2,    //
+                                              1, 0,   255, 0};
+const Shape ds_seed_shape{2, 3, 4};
+}  // namespace
+
+TEST_CASE("seed scenario: 6 classes, uint8 (N, H, W) maps, ignore_index 255, global micro 1") {
+  const auto opts = ds_opts(6).global().avg(Average::micro).ii(255);
+  ds_scalar(ds_eval(opts, ds_seed_preds, ds_seed_target, ds_seed_shape), 1.0);
+
+  SECTION("every kept pixel is right, so every average and aggregation is 1") {
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages) {
+        INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+        const auto r = ds_eval(ds_opts(6).level(level).avg(avg).ii(255), ds_seed_preds,
+                               ds_seed_target, ds_seed_shape);
+        if (avg == Average::none)
+          ds_expect(r, Shape{6}, {1, 1, 1, 1, 1, 1});
+        else
+          ds_scalar(r, 1.0);
+      }
+  }
+
+  SECTION("int64 maps give identical results") {
+    const auto p64 = ds_cast<std::int64_t>(ds_seed_preds);
+    const auto t64 = ds_cast<std::int64_t>(ds_seed_target);
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages)
+        for (bool bg : {true, false}) {
+          INFO(tally::to_string(level) << ' ' << tally::to_string(avg) << " background " << bg);
+          const auto o = ds_opts(6).level(level).avg(avg).ii(255).background(bg);
+          auto m8 = ds_opts(o).make();
+          auto m64 = ds_opts(o).make();
+          m8.update(ds_v(ds_seed_preds, ds_seed_shape), ds_v(ds_seed_target, ds_seed_shape));
+          m64.update(ds_v(p64, ds_seed_shape), ds_v(t64, ds_seed_shape));
+          CHECK(m8.compute() == m64.compute());
+          CHECK(m8 == m64);  // the same state, too
+        }
+  }
+
+  SECTION("without ignore_index the 255 is a tally::error naming 255") {
+    auto m = ds_opts(6).global().avg(Average::micro).make();
+    // The first void pixel is the target's flat index 3.
+    ds_rejects(m, ds_v(ds_seed_preds, ds_seed_shape), ds_v(ds_seed_target, ds_seed_shape),
+               {"target value 255", "index 3", "[0, 6)"});
+    CHECK(m.num_samples() == 0);
+  }
+}
+
+// =============================================================================================
+// Input formats (6.1)
+// =============================================================================================
+
+TEST_CASE("one_hot integral tensors are counted channel by channel and equal index maps") {
+  const Shape oh = ds_with_channels(ds_ex_shape, 3);
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+      const auto expected =
+          ds_eval(ds_opts(3).level(level).avg(avg), ds_ex_preds, ds_ex_target, ds_ex_shape);
+      const auto o = ds_opts(3, InputFormat::one_hot).level(level).avg(avg);
+      CHECK(ds_eval(o, ds_one_hot<std::uint8_t>(ds_ex_preds, 2, 3),
+                    ds_one_hot<std::uint8_t>(ds_ex_target, 2, 3), oh) == expected);
+      CHECK(ds_eval(o, ds_one_hot<std::int64_t>(ds_ex_preds, 2, 3),
+                    ds_one_hot<std::int16_t>(ds_ex_target, 2, 3), oh) == expected);
+    }
+}
+
+TEST_CASE("one_hot integral: a pixel with no 1 or several 1s counts per channel") {
+  // C = 2, one sample of two pixels, (1, 2, 2). preds: channel 0 [1,1], channel 1 [0,1] (pixel 1
+  // predicts both classes); target: channel 0 [1,0], channel 1 [0,0] (pixel 1 has no class).
+  // class 0: I = 1, P = 2, T = 1 -> 2/3; class 1: I = 0, P = 1, T = 0 -> 0.
+  const std::vector<int> preds{1, 1, 0, 1}, target{1, 0, 0, 0};
+  const Shape s{1, 2, 2};
+  const auto opts = ds_opts(2, InputFormat::one_hot).global();
+  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{2},
+            {2.0 / 3.0, 0.0});
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 2.0 / 4.0);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 1.0 / 3.0);
+  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 2.0 / 3.0);
+}
+
+TEST_CASE("one_hot floating: argmax over channels, ties to the lowest index, all-zero -> 0") {
+  // C = 3, one sample of five pixels, channels laid out (1, 3, 5).
+  //   pixel 0 [0.2, 0.5, 0.3]   -> 1
+  //   pixel 1 [0.4, 0.4, 0.2]   -> 0 (tie 0/1)
+  //   pixel 2 [0, 0, 0]         -> 0 (all zero)
+  //   pixel 3 [0.1, 0.45, 0.45] -> 1 (tie 1/2)
+  //   pixel 4 [-3, -1, -2]      -> 1 (scores may be negative)
+  const std::vector<float> preds{0.2f, 0.4f, 0.0f, 0.1f,  -3.0f,   // channel 0
+                                 0.5f, 0.4f, 0.0f, 0.45f, -1.0f,   // channel 1
+                                 0.3f, 0.2f, 0.0f, 0.45f, -2.0f};  // channel 2
+  const std::vector<std::int64_t> pred_labels{1, 0, 0, 1, 1};
+  const std::vector<std::int64_t> target_labels{1, 0, 0, 2, 1};
+  const Shape oh{1, 3, 5}, ix{1, 5};
+  const auto target_oh = ds_one_hot<int>(target_labels, 1, 3);
+
+  // class 0: I = 2, P = 2, T = 2 -> 1; class 1: I = 2, P = 3, T = 2 -> 4/5;
+  // class 2: I = 0, P = 0, T = 1 -> 0.
+  ds_expect(
+      ds_eval(ds_opts(3, InputFormat::one_hot).global().avg(Average::none), preds, target_oh, oh),
+      Shape{3}, {1.0, 4.0 / 5.0, 0.0});
+
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+      const auto expected =
+          ds_eval(ds_opts(3).level(level).avg(avg), pred_labels, target_labels, ix);
+      CHECK(ds_eval(ds_opts(3, InputFormat::one_hot).level(level).avg(avg), preds, target_oh, oh) ==
+            expected);
+    }
+
+  SECTION("a floating one-hot target is converted the same way (all-zero pixel -> class 0)") {
+    // Target labels [1, 0, 0, 2, 1], with pixel 1 given as all zeros instead of [1, 0, 0].
+    std::vector<double> t = ds_one_hot<double>(target_labels, 1, 3);
+    t[0 * 5 + 1] = 0.0;
+    const auto r =
+        ds_eval(ds_opts(3, InputFormat::one_hot).global().avg(Average::none), preds, t, oh);
+    ds_expect(r, Shape{3}, {1.0, 4.0 / 5.0, 0.0});
+  }
+}
+
+TEST_CASE("mixed: either tensor may be the one-hot one, chosen per update") {
+  std::mt19937 gen(7);
+  const std::size_t N = 3, C = 4;
+  const Shape ix{N, 2, 3};
+  const Shape oh = ds_with_channels(ix, C);
+  const auto preds = ds_labels(gen, N * 6, C);
+  const auto target = ds_labels(gen, N * 6, C);
+  const auto scores = ds_scores(preds, N, C, gen);
+  const auto target_oh = ds_one_hot<std::uint8_t>(target, N, C);
+
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+      const auto expected = ds_eval(ds_opts(C).level(level).avg(avg), preds, target, ix);
+      const auto o = ds_opts(C, InputFormat::mixed).level(level).avg(avg);
+      SECTION("preds one-hot scores, target index map") {
+        CHECK(ds_eval(o, scores, oh, target, ix) == expected);
+      }
+      SECTION("preds one-hot integral, target index map") {
+        CHECK(ds_eval(o, ds_one_hot<int>(preds, N, C), oh, target, ix) == expected);
+      }
+      SECTION("preds index map, target one-hot") {
+        CHECK(ds_eval(o, preds, ix, target_oh, oh) == expected);
+      }
+    }
+
+  SECTION("the roles may change from one update to the next") {
+    // Samples 0 and 1 with one-hot preds, then sample 2 with a one-hot target.
+    const Shape ix01{2, 2, 3}, ix2{1, 2, 3};
+    const std::vector<std::int64_t> p01(preds.begin(), preds.begin() + 12),
+        p2(preds.begin() + 12, preds.end()), t01(target.begin(), target.begin() + 12),
+        t2(target.begin() + 12, target.end());
+    for (auto level : ds_levels) {
+      auto m = ds_opts(C, InputFormat::mixed).level(level).avg(Average::none).make();
+      m.update(ds_v(ds_scores(p01, 2, C, gen), ds_with_channels(ix01, C)), ds_v(t01, ix01));
+      m.update(ds_v(p2, ix2), ds_v(ds_one_hot<int>(t2, 1, C), ds_with_channels(ix2, C)));
+      const auto expected = ds_eval(ds_opts(C).level(level).avg(Average::none), preds, target, ix);
+      if (level == AggregationLevel::global)
+        CHECK(m.compute() == expected);
+      else
+        ds_close(m.compute(), expected);
+    }
+  }
+}
+
+// =============================================================================================
+// include_background, shapes (6.2, 6.3)
+// =============================================================================================
+
+TEST_CASE("include_background = false drops channel 0, except when C = 1") {
+  SECTION("C = 3, none has shape (2): classes 1 and 2") {
+    // preds [0,2,2,1], target [0,2,1,1]: class 1 I=1,P=1,T=2 -> 2/3; class 2 I=1,P=2,T=1 -> 2/3.
+    const std::vector<int> preds{0, 2, 2, 1}, target{0, 2, 1, 1};
+    ds_expect(ds_eval(ds_opts(3).global().background(false).avg(Average::none), preds, target,
+                      Shape{1, 4}),
+              Shape{2}, {2.0 / 3.0, 2.0 / 3.0});
+  }
+  SECTION("C = 1 keeps its single channel (one-hot and index)") {
+    // One-hot preds [1,0,1], target [1,1,0]: I = 1, P = 2, T = 2 -> 1/2.
+    const std::vector<int> preds{1, 0, 1}, target{1, 1, 0};
+    for (bool bg : {true, false})
+      for (auto level : ds_levels)
+        for (auto avg : ds_averages) {
+          INFO("background " << bg << ' ' << tally::to_string(level) << ' '
+                             << tally::to_string(avg));
+          const auto o = ds_opts(1, InputFormat::one_hot).level(level).avg(avg).background(bg);
+          ds_scalar(ds_eval(o, preds, target, Shape{1, 1, 3}), 1.0 / 2.0);  // C' = 1: shape ()
+        }
+    // Index maps with C = 1 hold only class 0: every pixel is right.
+    const std::vector<int> zeros(6, 0);
+    ds_scalar(ds_eval(ds_opts(1).background(false).avg(Average::none), zeros, zeros, Shape{2, 3}),
+              1.0);
+  }
+  SECTION("C = 2 without background leaves one class: none is a scalar") {
+    // preds [1,1,0], target [1,0,0]: class 1 I = 1, P = 2, T = 1 -> 2/3.
+    const std::vector<int> preds{1, 1, 0}, target{1, 0, 0};
+    for (auto level : ds_levels) {
+      const auto r = ds_eval(ds_opts(2).level(level).background(false).avg(Average::none), preds,
+                             target, Shape{1, 3});
+      ds_scalar(r, 2.0 / 3.0);
+    }
+  }
+}
+
+TEST_CASE("result shapes: () for micro, macro, weighted, and (C') for none except () when C' = 1") {
+  std::mt19937 gen(11);
+  const auto preds = ds_labels(gen, 5 * 4, 4), target = ds_labels(gen, 5 * 4, 4);
+  const Shape s{5, 4};
+  for (auto level : ds_levels)
+    for (bool bg : {true, false})
+      for (auto avg : ds_averages) {
+        INFO(tally::to_string(level) << ' ' << tally::to_string(avg) << " background " << bg);
+        const auto r = ds_eval(ds_opts(4).level(level).avg(avg).background(bg), preds, target, s);
+        // Per-sample values are never returned, not even with N = 5 samplewise.
+        if (avg == Average::none)
+          CHECK(r.shape() == Shape{bg ? std::size_t{4} : std::size_t{3}});
+        else
+          CHECK(r.shape() == Shape{});
+      }
+  SECTION("a single sample still gives a scalar (no sample axis)") {
+    const auto r = ds_eval(ds_opts(4).samplewise(), std::vector<int>{0, 1}, std::vector<int>{0, 1},
+                           Shape{1, 2});
+    CHECK(r.shape() == Shape{});
+  }
+}
+
+// =============================================================================================
+// Empty classes, NaN, nothing counted (6.2-6.4 with zero_division = 0)
+// =============================================================================================
+
+TEST_CASE("an empty class is NaN and left out of macro, and samplewise means skip NaN samples") {
+  SECTION("global: class 3 absent from both maps") {
+    // 6.3 maps with C = 4: dice [1, 1/2, 0, NaN] -> macro (1 + 1/2 + 0)/3, not /4.
+    ds_expect(
+        ds_eval(ds_opts(4).global().avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        Shape{4}, {1.0, 1.0 / 2.0, 0.0, ds_nan});
+    ds_scalar(ds_eval(ds_opts(4).global(), ds_ex_preds, ds_ex_target, ds_ex_shape), 1.0 / 2.0);
+    ds_scalar(
+        ds_eval(ds_opts(4).global().avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        11.0 / 16.0);
+  }
+  SECTION("samplewise: a sample whose pixels are all ignored is NaN and skipped") {
+    // Sample 0 all void; sample 1: preds [0,1], target [0,0] -> class 0 I=1,P=1,T=2 -> 2/3,
+    // class 1 I=0,P=1,T=0 -> 0; micro 2/4; macro 1/3.
+    const std::vector<int> preds{0, 1, 0, 1}, target{255, 255, 0, 0};
+    const Shape s{2, 2};
+    const auto o = ds_opts(2).samplewise().ii(255);
+    ds_scalar(ds_eval(ds_opts(o).avg(Average::micro), preds, target, s), 1.0 / 2.0);
+    ds_scalar(ds_eval(ds_opts(o).avg(Average::macro), preds, target, s), 1.0 / 3.0);
+    ds_expect(ds_eval(ds_opts(o).avg(Average::none), preds, target, s), Shape{2}, {2.0 / 3.0, 0.0});
+  }
+  SECTION("everything ignored: NaN for every average and aggregation") {
+    const std::vector<int> preds{0, 1, 2, 0}, target{255, 255, 255, 255};
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages) {
+        INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+        const auto r =
+            ds_eval(ds_opts(3).level(level).avg(avg).ii(255), preds, target, Shape{2, 2});
+        if (avg == Average::none)
+          ds_expect(r, Shape{3}, {ds_nan, ds_nan, ds_nan});
+        else
+          ds_scalar(r, ds_nan);
+      }
+  }
+  SECTION("nothing counted yet: NaN; compute() does not change the state") {
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages) {
+        INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+        const auto m = ds_opts(3).level(level).avg(avg).make();
+        const auto copy = m;
+        const auto r = m.compute();
+        CHECK(m == copy);
+        if (avg == Average::none)
+          ds_expect(r, Shape{3}, {ds_nan, ds_nan, ds_nan});
+        else
+          ds_scalar(r, ds_nan);
+      }
+  }
+  SECTION("one-hot: a sample with no class in preds or target is all-empty and skipped") {
+    // C = 2, (2, 2, 2). Sample 0: all zeros. Sample 1: preds class 0 at both pixels,
+    // target class 0 at pixel 0 only -> class 0 I = 1, P = 2, T = 1 -> 2/3; class 1 empty.
+    const std::vector<int> preds{0, 0, 0, 0, 1, 1, 0, 0}, target{0, 0, 0, 0, 1, 0, 0, 0};
+    const auto o = ds_opts(2, InputFormat::one_hot).samplewise();
+    ds_scalar(ds_eval(ds_opts(o).avg(Average::macro), preds, target, Shape{2, 2, 2}), 2.0 / 3.0);
+    ds_expect(ds_eval(ds_opts(o).avg(Average::none), preds, target, Shape{2, 2, 2}), Shape{2},
+              {2.0 / 3.0, ds_nan});
+  }
+}
+
+TEST_CASE("weighted with no target pixels but some predictions is 0, not NaN") {
+  // include_background = false; target all background, preds put class 1 on one pixel.
+  // Class 1: I = 0, P = 1, T = 0 -> dice 0 with weight 0; class 2 empty. Sum of T = 0 -> 0.0.
+  const std::vector<int> preds{1, 0, 0}, target{0, 0, 0};
+  const Shape s{1, 3};
+  for (double zd : {0.0, 1.0})
+    for (auto level : ds_levels) {
+      INFO("zero_division " << zd << ' ' << tally::to_string(level));
+      ds_scalar(ds_eval(ds_opts(3).level(level).background(false).avg(Average::weighted).zd(zd),
+                        preds, target, s),
+                0.0);
+    }
+  SECTION("the same with one-hot inputs whose target has no 1 at all") {
+    // C = 2 with background: class 0 I = 0, P = 1, T = 0 -> 0; class 1 empty.
+    const std::vector<int> p{1, 0, 0, 0}, t{0, 0, 0, 0};
+    ds_scalar(ds_eval(ds_opts(2, InputFormat::one_hot).global().avg(Average::weighted), p, t,
+                      Shape{1, 2, 2}),
+              0.0);
+  }
+  SECTION("samplewise: the 0 counts in the mean, the all-empty sample does not") {
+    // Sample 0 as above -> 0; sample 1 all background in both -> classes 1, 2 empty -> NaN;
+    // sample 2 preds [2,2,0], target [2,2,0] -> class 2 dice 1 -> 1. Mean (0 + 1) / 2.
+    const std::vector<int> p{1, 0, 0, 0, 0, 0, 2, 2, 0}, t{0, 0, 0, 0, 0, 0, 2, 2, 0};
+    ds_scalar(ds_eval(ds_opts(3).samplewise().background(false).avg(Average::weighted), p, t,
+                      Shape{3, 3}),
+              1.0 / 2.0);
+  }
+  SECTION("every class empty: NaN with zero_division 0") {
+    const std::vector<int> zeros{0, 0, 0};
+    ds_scalar(
+        ds_eval(ds_opts(3).global().background(false).avg(Average::weighted), zeros, zeros, s),
+        ds_nan);
+  }
+}
+
+// =============================================================================================
+// zero_division = 1 (6.4)
+// =============================================================================================
+
+TEST_CASE("zero_division = 1: an empty class scores 1 and takes part in the means") {
+  SECTION("global: class 3 absent -> 1, included in macro; weighted unchanged") {
+    const auto o = ds_opts(4).global().zd(1.0);
+    ds_expect(ds_eval(ds_opts(o).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              Shape{4}, {1.0, 1.0 / 2.0, 0.0, 1.0});
+    ds_scalar(ds_eval(ds_opts(o).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              (1.0 + 1.0 / 2.0 + 0.0 + 1.0) / 4.0);
+    ds_scalar(ds_eval(ds_opts(o).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              3.0 / 4.0);
+    // The empty class still has weight 0.
+    ds_scalar(ds_eval(ds_opts(o).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              11.0 / 16.0);
+  }
+  SECTION("samplewise none: sample 1's empty classes 1 and 2 score 1") {
+    // class 1: mean(1/2, 1); class 2: mean(0, 1).
+    ds_expect(ds_eval(ds_opts(3).samplewise().zd(1.0).avg(Average::none), ds_ex_preds, ds_ex_target,
+                      ds_ex_shape),
+              Shape{3}, {1.0, 3.0 / 4.0, 1.0 / 2.0});
+    // Macro: sample 0 (1 + 1/2 + 0)/3 = 1/2; sample 1 (1 + 1 + 1)/3 = 1.
+    ds_scalar(ds_eval(ds_opts(3).samplewise().zd(1.0), ds_ex_preds, ds_ex_target, ds_ex_shape),
+              3.0 / 4.0);
+  }
+  SECTION("a unit with no pixels at all: micro, macro, weighted 1, none all 1") {
+    const std::vector<int> preds{0, 1, 2, 0}, target{255, 255, 255, 255};
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages) {
+        INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+        const auto r =
+            ds_eval(ds_opts(3).level(level).avg(avg).ii(255).zd(1.0), preds, target, Shape{2, 2});
+        if (avg == Average::none)
+          ds_expect(r, Shape{3}, {1.0, 1.0, 1.0});
+        else
+          ds_scalar(r, 1.0);
+      }
+  }
+  SECTION("samplewise: an all-ignored sample scores 1 and is counted in the mean") {
+    // Sample 0 all void -> 1. Sample 1: preds [0,1], target [0,0] -> micro 2/4.
+    const std::vector<int> preds{0, 1, 0, 1}, target{255, 255, 0, 0};
+    const auto o = ds_opts(2).samplewise().ii(255).zd(1.0);
+    ds_scalar(ds_eval(ds_opts(o).avg(Average::micro), preds, target, Shape{2, 2}),
+              (1.0 + 1.0 / 2.0) / 2.0);
+    // With zero_division 0 the void sample is skipped instead.
+    ds_scalar(ds_eval(ds_opts(o).zd(0.0).avg(Average::micro), preds, target, Shape{2, 2}),
+              1.0 / 2.0);
+  }
+  SECTION("weighted with every class empty scores 1") {
+    const std::vector<int> zeros{0, 0, 0};
+    ds_scalar(ds_eval(ds_opts(3).global().background(false).avg(Average::weighted).zd(1.0), zeros,
+                      zeros, Shape{1, 3}),
+              1.0);
+  }
+  SECTION("empty update sequence, samplewise: no sample, nothing to average -> NaN") {
+    ds_scalar(ds_opts(3).samplewise().zd(1.0).make().compute(), ds_nan);
+  }
+  SECTION("empty global state: every class empty -> 1") {
+    ds_scalar(ds_opts(3).global().zd(1.0).make().compute(), 1.0);
+  }
+}
+
+// =============================================================================================
+// ignore_index (2, 6.4)
+// =============================================================================================
+
+TEST_CASE("an ignored target pixel adds nothing, whatever is predicted there") {
+  // C = 4, ii = 255. Pixels 1 and 4 are void; their preds vary (255, a real class, out of range).
+  const std::vector<std::int64_t> target{0, 255, 2, 3, 255, 1};
+  const std::vector<std::int64_t> kept_preds{0, 2, 3}, kept_target{0, 2, 3};
+  const std::vector<std::vector<std::int64_t>> preds_variants{
+      {0, 255, 2, 3, 255, 0}, {0, 1, 2, 3, 3, 0}, {0, 0, 2, 3, 2, 0}, {0, 99, 2, 3, -7, 0}};
+  const Shape s{2, 3};
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+      const auto o = ds_opts(4).level(level).avg(avg).ii(255);
+      auto first = ds_opts(o).make();
+      first.update(ds_v(preds_variants[0], s), ds_v(target, s));
+      for (const auto& p : preds_variants) {
+        auto m = ds_opts(o).make();
+        m.update(ds_v(p, s), ds_v(target, s));
+        CHECK(m == first);  // identical state
+        CHECK(m.compute() == first.compute());
+      }
+    }
+  SECTION("global counts equal those of the kept pixels alone") {
+    auto m = ds_opts(4).global().ii(255).make();
+    m.update(ds_v(preds_variants[0], s), ds_v(target, s));
+    // Sample 0 kept: (0,0), (2,2); sample 1 kept: (3,3), (1,0).
+    // I = [1,0,1,1], P = [2,0,1,1], T = [1,1,1,1].
+    const std::vector<std::uint64_t> expected{1, 0, 1, 1, 2, 0, 1, 1, 1, 1, 1, 1};
+    const auto k = m.counts();
+    REQUIRE(k.shape() == (Shape{3, 4}));
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      INFO("flat index " << i);
+      CHECK(k[i] == expected[i]);
+    }
+  }
+}
+
+TEST_CASE("ignore_index is compared by value: a uint8 255 is not ignore_index -1") {
+  const std::vector<std::uint8_t> p8{0, 1}, t8{0, 255};
+  auto m = ds_opts(2).global().ii(-1).make();
+  ds_rejects(m, ds_v(p8, Shape{1, 2}), ds_v(t8, Shape{1, 2}), {"target value 255", "index 1"});
+  // A signed -1 is ignored.
+  const std::vector<std::int16_t> p16{0, 1}, t16{0, -1};
+  m.update(ds_v(p16, Shape{1, 2}), ds_v(t16, Shape{1, 2}));
+  ds_scalar(m.compute(), 1.0);
+}
+
+TEST_CASE("a prediction equal to ignore_index at a kept pixel is an error") {
+  auto m = ds_opts(6).global().ii(255).make();
+  const std::vector<std::uint8_t> preds{1, 255, 2}, target{1, 2, 2};
+  ds_rejects(m, ds_v(preds, Shape{1, 3}), ds_v(target, Shape{1, 3}),
+             {"preds value 255", "index 1"});
+}
+
+TEST_CASE("ignore_index with input_format one_hot is an error at construction") {
+  for (std::int64_t ii : {std::int64_t{255}, std::int64_t{0}, std::int64_t{-1}}) {
+    const std::string what =
+        ds_error_of([&] { (void)ds_opts(3, InputFormat::one_hot).ii(ii).make(); });
+    INFO("message: " << what);
+    CHECK(ds_has(what, "ignore_index"));
+  }
+  // Without ignore_index, or with index / mixed, construction succeeds.
+  CHECK_NOTHROW(ds_opts(3, InputFormat::one_hot).make());
+  CHECK_NOTHROW(ds_opts(3, InputFormat::index).ii(255).make());
+  CHECK_NOTHROW(ds_opts(3, InputFormat::mixed).ii(255).make());
+}
+
+TEST_CASE("mixed with ignore_index: applied to an index-map target, an error for a one-hot one") {
+  // C = 3, ii = 255, (1, 4): target [0, 255, 2, 1], preds labels [0, 1, 2, 2].
+  // Kept: (0,0), (2,2), (1,2) -> I = [1,0,1], P = [1,0,2], T = [1,1,1] -> none [1, 0, 2/3].
+  const std::vector<std::int64_t> target{0, 255, 2, 1}, pred_labels{0, 1, 2, 2};
+  const Shape ix{1, 4}, oh{1, 3, 4};
+  auto m = ds_opts(3, InputFormat::mixed).global().ii(255).avg(Average::none).make();
+
+  SECTION("preds one-hot scores + index target: the void pixel is dropped") {
+    std::mt19937 gen(3);
+    m.update(ds_v(ds_scores(pred_labels, 1, 3, gen), oh), ds_v(target, ix));
+    ds_expect(m.compute(), Shape{3}, {1.0, 0.0, 2.0 / 3.0});
+  }
+  SECTION("an integral one-hot pred at a void pixel is not checked (a 2 there is fine)") {
+    auto p = ds_one_hot<int>(std::vector<std::int64_t>{0, 0, 2, 2}, 1, 3);
+    p[0 * 4 + 1] = 2;  // channel 0 of the void pixel
+    m.update(ds_v(p, oh), ds_v(target, ix));
+    // P = [1, 0, 2] again: the void pixel's channels count for nothing.
+    ds_expect(m.compute(), Shape{3}, {1.0, 0.0, 2.0 / 3.0});
+  }
+  SECTION("a NaN score at a void pixel is still an error (3.2.4)") {
+    std::mt19937 gen(3);
+    auto p = ds_scores(pred_labels, 1, 3, gen);
+    p[2 * 4 + 1] = ds_nan;  // channel 2 of the void pixel: flat index 9
+    ds_rejects(m, ds_v(p, oh), ds_v(target, ix), {"NaN", "index 9"});
+  }
+  SECTION("a one-hot target with ignore_index set is an error at update") {
+    const auto t_oh = ds_one_hot<int>(std::vector<std::int64_t>{0, 1, 2, 1}, 1, 3);
+    ds_rejects(m, ds_v(pred_labels, ix), ds_v(t_oh, oh), {"ignore_index", "one-hot"});
+  }
+}
+
+// =============================================================================================
+// Properties
+// =============================================================================================
+
+TEST_CASE("property: on label maps, global DiceScore equals MulticlassF1Score with the same ii") {
+  // SEMANTICS 6.3: micro Σ2I/Σ(P+T) = 2 correct / 2 kept = F1 micro; macro: Dice skips empty
+  // classes (P+T = 0), F1 drops tp+fp+fn = 0, the same set; weighted: both weigh by T = support.
+  // Per class, Dice is NaN exactly where F1 gives zero_division.
+  std::mt19937 gen(2024);
+  for (int trial = 0; trial < 30; ++trial) {
+    const std::int64_t C = 2 + trial % 5;
+    const std::size_t N = 1 + static_cast<std::size_t>(trial % 3), H = 3, W = 5;
+    const Shape s{N, H, W};
+    std::optional<std::int64_t> ii;
+    if (trial % 3 == 1) ii = 255;
+    if (trial % 3 == 2) ii = trial % static_cast<int>(C);  // in range
+    auto target = ds_labels(gen, N * H * W, C, ii == 255 ? 0.2 : 0.0);
+    auto preds = ds_labels(gen, N * H * W, C);
+    // Every class occurs in both maps (at pixels 0..C-1 of sample 0).
+    for (std::int64_t c = 0; c < C; ++c)
+      target[static_cast<std::size_t>(c)] = preds[static_cast<std::size_t>(c)] = c;
+    INFO("trial " << trial << ", C = " << C << ", ii = " << (ii ? *ii : -999));
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(avg));
+      tally::Multiclass::Options fo;
+      fo.num_classes = C;
+      fo.ignore_index = ii;
+      fo.average = avg;
+      tally::MulticlassF1Score f1(fo);
+      f1.update(ds_v(preds, s), ds_v(target, s));
+      const auto f = f1.compute();
+      const auto d = ds_eval(ds_opts(C).global().avg(avg).ii(ii), preds, target, s);
+      REQUIRE(d.shape() == f.shape());
+      for (std::size_t i = 0; i < d.size(); ++i) {
+        INFO("value " << i << ": dice " << d[i] << ", F1 " << f[i]);
+        if (std::isnan(d[i]))
+          CHECK(f[i] == 0.0);  // F1's zero_division
+        else
+          CHECK_THAT(d[i], Catch::Matchers::WithinAbs(f[i], 1e-12));
+      }
+    }
+  }
+  SECTION("an absent class: Dice NaN, F1 zero_division (0 or 1); the averages still agree") {
+    // C = 4 on the 6.3 maps (class 3 absent).
+    for (double zd : {0.0, 1.0}) {
+      tally::Multiclass::Options fo;
+      fo.num_classes = 4;
+      fo.zero_division = zd;
+      fo.average = Average::none;
+      tally::MulticlassF1Score f1(fo);
+      f1.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+      ds_expect(f1.compute(), Shape{4}, {1.0, 1.0 / 2.0, 0.0, zd});
+      ds_expect(
+          ds_eval(ds_opts(4).global().avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+          Shape{4}, {1.0, 1.0 / 2.0, 0.0, ds_nan});
+      for (auto avg : {Average::micro, Average::macro, Average::weighted}) {
+        fo.average = avg;
+        tally::MulticlassF1Score f(fo);
+        f.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+        CHECK_THAT(
+            ds_eval(ds_opts(4).global().avg(avg), ds_ex_preds, ds_ex_target, ds_ex_shape).value(),
+            Catch::Matchers::WithinAbs(f.compute().value(), 1e-12));
+      }
+    }
+  }
+  SECTION("where they differ: with nothing kept, Dice is NaN and F1 macro/weighted are 0") {
+    const std::vector<int> preds{0, 1}, target{255, 255};
+    for (auto avg : {Average::micro, Average::macro, Average::weighted}) {
+      tally::Multiclass::Options fo;
+      fo.num_classes = 3;
+      fo.ignore_index = 255;
+      fo.average = avg;
+      tally::MulticlassF1Score f1(fo);
+      f1.update(ds_v(preds, Shape{1, 2}), ds_v(target, Shape{1, 2}));
+      CHECK(f1.compute().value() == 0.0);
+      CHECK(std::isnan(
+          ds_eval(ds_opts(3).global().avg(avg).ii(255), preds, target, Shape{1, 2}).value()));
+    }
+  }
+}
+
+TEST_CASE("property: ignore_index equals removing the ignored pixels from a (1, n) map") {
+  std::mt19937 gen(99);
+  for (int trial = 0; trial < 40; ++trial) {
+    const std::int64_t C = 2 + trial % 4;
+    const std::int64_t ii = trial % 2 ? 255 : trial % C;  // out of range, or in range
+    const std::size_t n = 5 + static_cast<std::size_t>(trial);
+    auto target = ds_labels(gen, n, C, ii == 255 ? 0.3 : 0.0);
+    const auto preds = ds_labels(gen, n, C);
+    std::vector<std::int64_t> kept_p, kept_t;
+    for (std::size_t i = 0; i < n; ++i)
+      if (target[i] != ii) {
+        kept_p.push_back(preds[i]);
+        kept_t.push_back(target[i]);
+      }
+    INFO("trial " << trial << ", C = " << C << ", ii = " << ii << ", kept " << kept_t.size());
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages)
+        for (bool bg : {true, false})
+          for (double zd : {0.0, 1.0}) {
+            INFO(tally::to_string(level)
+                 << ' ' << tally::to_string(avg) << " background " << bg << " zd " << zd);
+            const auto o = ds_opts(C).level(level).avg(avg).background(bg).zd(zd);
+            CHECK(ds_eval(ds_opts(o).ii(ii), preds, target, Shape{1, n}) ==
+                  ds_eval(o, kept_p, kept_t, Shape{1, kept_t.size()}));
+          }
+  }
+}
+
+TEST_CASE("property: merge and += equal feeding the concatenation") {
+  std::mt19937 gen(5);
+  const std::int64_t C = 4;
+  const std::size_t R = 6;
+  const auto pa = ds_labels(gen, 4 * R, C), ta = ds_labels(gen, 4 * R, C, 0.2);
+  const auto pb = ds_labels(gen, 3 * R, C), tb = ds_labels(gen, 3 * R, C, 0.2);
+  std::vector<std::int64_t> p_all(pa), t_all(ta);
+  p_all.insert(p_all.end(), pb.begin(), pb.end());
+  t_all.insert(t_all.end(), tb.begin(), tb.end());
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages)
+      for (double zd : {0.0, 1.0}) {
+        INFO(tally::to_string(level) << ' ' << tally::to_string(avg) << " zd " << zd);
+        const auto o = ds_opts(C).level(level).avg(avg).ii(255).zd(zd);
+        auto a = ds_opts(o).make();
+        auto b = ds_opts(o).make();
+        auto serial = ds_opts(o).make();
+        a.update(ds_v(pa, Shape{4, R}), ds_v(ta, Shape{4, R}));
+        b.update(ds_v(pb, Shape{3, R}), ds_v(tb, Shape{3, R}));
+        serial.update(ds_v(p_all, Shape{7, R}), ds_v(t_all, Shape{7, R}));
+        auto merged = a;
+        merged.merge(b);
+        auto plus = a;
+        plus += b;
+        CHECK(merged == plus);
+        CHECK(merged.num_samples() == 7);
+        ds_close(merged.compute(), ds_ref_compute(p_all, t_all, 7, o));
+        if (level == AggregationLevel::global) {
+          CHECK(merged == serial);  // integral state: exactly equal
+          CHECK(merged.compute() == serial.compute());
+        } else {
+          ds_close(merged.compute(), serial.compute());  // sums of doubles, in another order
+        }
+        // Merging an empty accumulator changes nothing.
+        auto with_empty = a;
+        with_empty.merge(ds_opts(o).make());
+        CHECK(with_empty == a);
+      }
+}
+
+TEST_CASE("property: splitting the batch along N does not change the result") {
+  std::mt19937 gen(17);
+  const std::int64_t C = 5;
+  const std::size_t N = 12, R = 10;
+  const auto preds = ds_labels(gen, N * R, C), target = ds_labels(gen, N * R, C, 0.1);
+  const std::vector<std::vector<std::size_t>> splits{
+      {12}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, {5, 7}, {3, 3, 3, 3}, {0, 12, 0}};
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+      const auto o = ds_opts(C).level(level).avg(avg).ii(255);
+      auto whole = ds_opts(o).make();
+      whole.update(ds_v(preds, Shape{N, R}), ds_v(target, Shape{N, R}));
+      ds_close(whole.compute(), ds_ref_compute(preds, target, N, o));
+      for (const auto& split : splits) {
+        auto m = ds_opts(o).make();
+        std::size_t n0 = 0;
+        for (std::size_t k : split) {
+          const std::vector<std::int64_t> p(
+              preds.begin() + static_cast<std::ptrdiff_t>(n0 * R),
+              preds.begin() + static_cast<std::ptrdiff_t>((n0 + k) * R));
+          const std::vector<std::int64_t> t(
+              target.begin() + static_cast<std::ptrdiff_t>(n0 * R),
+              target.begin() + static_cast<std::ptrdiff_t>((n0 + k) * R));
+          m.update(ds_v(p, Shape{k, R}), ds_v(t, Shape{k, R}));
+          n0 += k;
+        }
+        CHECK(m.num_samples() == N);
+        if (level == AggregationLevel::global) {
+          CHECK(m == whole);
+          CHECK(m.compute() == whole.compute());
+        } else {
+          ds_close(m.compute(), whole.compute());
+        }
+      }
+    }
+}
+
+TEST_CASE("property: index, one-hot and mixed encodings of the same maps agree") {
+  std::mt19937 gen(31);
+  for (int trial = 0; trial < 10; ++trial) {
+    const std::size_t C = 2 + static_cast<std::size_t>(trial % 4), N = 3;
+    const Shape ix{N, 4, 2};
+    const Shape oh = ds_with_channels(ix, C);
+    const auto preds = ds_labels(gen, N * 8, static_cast<std::int64_t>(C));
+    const auto target = ds_labels(gen, N * 8, static_cast<std::int64_t>(C));
+    const auto p_scores = ds_scores(preds, N, C, gen);
+    const auto t_scores = ds_scores(target, N, C, gen);
+    const auto p_oh = ds_one_hot<std::uint8_t>(preds, N, C);
+    const auto t_oh = ds_one_hot<std::int32_t>(target, N, C);
+    const auto p_ohf = ds_one_hot<float>(preds, N, C);
+    INFO("trial " << trial << ", C = " << C);
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages)
+        for (bool bg : {true, false}) {
+          INFO(tally::to_string(level) << ' ' << tally::to_string(avg) << " background " << bg);
+          const auto expected =
+              ds_eval(ds_opts(static_cast<std::int64_t>(C)).level(level).avg(avg).background(bg),
+                      preds, target, ix);
+          const auto oh_o = ds_opts(static_cast<std::int64_t>(C), InputFormat::one_hot)
+                                .level(level)
+                                .avg(avg)
+                                .background(bg);
+          const auto mx_o = ds_opts(static_cast<std::int64_t>(C), InputFormat::mixed)
+                                .level(level)
+                                .avg(avg)
+                                .background(bg);
+          CHECK(ds_eval(oh_o, p_oh, t_oh, oh) == expected);
+          CHECK(ds_eval(oh_o, p_scores, t_scores, oh) == expected);
+          CHECK(ds_eval(oh_o, p_ohf, t_oh, oh) == expected);
+          CHECK(ds_eval(oh_o, p_oh, t_scores, oh) == expected);
+          CHECK(ds_eval(mx_o, p_scores, oh, target, ix) == expected);
+          CHECK(ds_eval(mx_o, p_oh, oh, target, ix) == expected);
+          CHECK(ds_eval(mx_o, preds, ix, t_oh, oh) == expected);
+          CHECK(ds_eval(mx_o, preds, ix, t_scores, oh) == expected);
+        }
+  }
+}
+
+TEMPLATE_TEST_CASE("property: the label type does not change the result", "", std::uint8_t,
+                   std::int16_t, std::uint16_t, std::int32_t, std::uint32_t, std::int64_t,
+                   std::uint64_t) {
+  std::mt19937 gen(123);
+  const std::int64_t C = 6;
+  const Shape s{3, 4, 5};
+  const auto preds = ds_labels(gen, 60, C);
+  // Void 255 with ii = 255; the same map with in-range ii = 2.
+  const auto target_void = ds_labels(gen, 60, C, 0.15);
+  const auto p = ds_cast<TestType>(preds);
+  for (std::int64_t ii : {std::int64_t{255}, std::int64_t{2}}) {
+    auto target = target_void;
+    if (ii == 2)
+      for (auto& x : target)
+        if (x == 255) x = 2;
+    const auto t = ds_cast<TestType>(target);
+    for (auto level : ds_levels)
+      for (auto avg : ds_averages) {
+        INFO(tally::to_string(level) << ' ' << tally::to_string(avg) << " ii " << ii);
+        const auto o = ds_opts(C).level(level).avg(avg).ii(ii);
+        const auto expected = ds_eval(o, preds, target, s);  // int64
+        CHECK(ds_eval(o, p, t, s) == expected);
+        CHECK(ds_eval(o, preds, t, s) == expected);  // preds and target of different types
+        CHECK(ds_eval(o, p, target, s) == expected);
+      }
+  }
+}
+
+TEST_CASE("bool and int8 label maps are accepted and read by value") {
+  // C = 2: preds [1,1,0,0], target [1,0,0,1]: class 0 I=1,P=2,T=2 -> 1/2; class 1 same -> 1/2.
+  const std::vector<int> pi{1, 1, 0, 0}, ti{1, 0, 0, 1};
+  const Shape s{2, 2};
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+      const auto o = ds_opts(2).level(level).avg(avg);
+      const auto expected = ds_eval(o, pi, ti, s);
+      const bool pb[] = {true, true, false, false}, tb[] = {true, false, false, true};
+      tally::DiceScore m(o);
+      m.update(tally::tensor_view<const bool>(pb, s), tally::tensor_view<const bool>(tb, s));
+      CHECK(m.compute() == expected);
+      CHECK(ds_eval(o, ds_cast<std::int8_t>(pi), ds_cast<std::int8_t>(ti), s) == expected);
+      // int8 with a negative void value.
+      std::vector<std::int8_t> t8 = ds_cast<std::int8_t>(ti);
+      t8.push_back(-1);
+      std::vector<std::int8_t> p8 = ds_cast<std::int8_t>(pi);
+      p8.push_back(-100);
+      // (1, 5): the four pixels plus one void pixel -> same as the four pixels in one sample.
+      CHECK(ds_eval(ds_opts(o).ii(-1), p8, t8, Shape{1, 5}) == ds_eval(o, pi, ti, Shape{1, 4}));
+    }
+  ds_expect(ds_eval(ds_opts(2).global().avg(Average::none), pi, ti, s), Shape{2},
+            {1.0 / 2.0, 1.0 / 2.0});
+}
+
+// =============================================================================================
+// State size (6.5)
+// =============================================================================================
+
+TEST_CASE("100,000 one-sample updates keep the state size constant and the result right") {
+  const std::int64_t C = 5;
+  const std::size_t N = 100000, R = 8;
+  std::mt19937 gen(42);
+  const auto preds = ds_labels(gen, N * R, C);
+  const auto target = ds_labels(gen, N * R, C, 0.1);
+  for (auto level : ds_levels)
+    for (auto avg : ds_averages) {
+      INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
+      const auto o = ds_opts(C).level(level).avg(avg).ii(255);
+      auto m = ds_opts(o).make();
+      std::size_t bytes_after_first = 0;
+      for (std::size_t n = 0; n < N; ++n) {
+        m.update(tally::tensor_view<const std::int64_t>(preds.data() + n * R, Shape{1, R}),
+                 tally::tensor_view<const std::int64_t>(target.data() + n * R, Shape{1, R}));
+        if (n == 0) bytes_after_first = m.state_bytes();
+      }
+      CHECK(m.num_samples() == N);
+      CHECK(m.state_bytes() == bytes_after_first);
+      CHECK(m.state_bytes() <= 3 * static_cast<std::size_t>(C) * sizeof(std::uint64_t) * 2);
+      ds_close(m.compute(), ds_ref_compute(preds, target, N, o), 1e-12);
+    }
+}
+
+// =============================================================================================
+// reset, num_samples, zero-size extents
+// =============================================================================================
+
+TEST_CASE("reset returns to the freshly constructed state, and zero-size extents are valid") {
+  for (auto level : ds_levels) {
+    INFO(tally::to_string(level));
+    const auto o = ds_opts(3).level(level).ii(255);
+    const auto fresh = ds_opts(o).make();
+    auto m = ds_opts(o).make();
+    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    CHECK(m.num_samples() == 2);
+    CHECK_FALSE(m == fresh);
+    m.reset();
+    CHECK(m == fresh);
+    CHECK(m.num_samples() == 0);
+
+    // (0, 4): no sample, nothing counted.
+    const std::vector<int> none;
+    m.update(ds_v(none, Shape{0, 4}), ds_v(none, Shape{0, 4}));
+    CHECK(m == fresh);
+    // (2, 0): two samples without pixels (samplewise: both empty, NaN, skipped).
+    m.update(ds_v(none, Shape{2, 0}), ds_v(none, Shape{2, 0}));
+    CHECK(m.num_samples() == 2);
+    ds_scalar(m.compute(), ds_nan);
+    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    // macro: samplewise 3/4 (empty samples skipped), global 1/2.
+    ds_scalar(m.compute(), level == AggregationLevel::samplewise ? 3.0 / 4.0 : 1.0 / 2.0);
+  }
+  SECTION("with zero_division = 1, empty samples score 1 and count") {
+    auto m = ds_opts(3).samplewise().zd(1.0).make();
+    const std::vector<int> none;
+    m.update(ds_v(none, Shape{2, 0}), ds_v(none, Shape{2, 0}));
+    ds_scalar(m.compute(), 1.0);
+    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    // Samples: 1, 1, 1/2, 1 -> 7/8.
+    ds_scalar(m.compute(), 7.0 / 8.0);
+  }
+}
+
+// =============================================================================================
+// Errors: every bad option and input throws tally::error and leaves the metric unchanged (3)
+// =============================================================================================
+
+TEST_CASE("bad index-map values are errors naming the value and its flat index") {
+  const auto level = GENERATE(AggregationLevel::global, AggregationLevel::samplewise);
+  INFO(tally::to_string(level));
+  auto m = ds_opts(3).level(level).ii(255).make();
+  m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+  const Shape s{2, 4};
+  const std::vector<std::int64_t> good{0, 1, 2, 0, 1, 2, 0, 1};
+
+  SECTION("target >= C (in the second sample)") {
+    auto t = good;
+    t[6] = 3;
+    ds_rejects(m, ds_v(good, s), ds_v(t, s),
+               {"target value 3", "index 6", "[0, 3)", "ignore_index 255"});
+  }
+  SECTION("negative target") {
+    std::vector<std::int8_t> t{0, 1, 2, 0, 1, -1, 0, 1};
+    ds_rejects(m, ds_v(good, s), ds_v(t, s), {"target value -1", "index 5"});
+  }
+  SECTION("preds >= C at a kept pixel") {
+    auto p = good;
+    p[2] = 3;
+    ds_rejects(m, ds_v(p, s), ds_v(good, s), {"preds value 3", "index 2"});
+  }
+  SECTION("negative preds at a kept pixel") {
+    auto p = good;
+    p[7] = -2;
+    ds_rejects(m, ds_v(p, s), ds_v(good, s), {"preds value -2", "index 7"});
+  }
+  SECTION("preds are only checked at kept pixels") {
+    auto p = good, t = good;
+    p[3] = 99;
+    p[4] = -5;
+    t[3] = t[4] = 255;
+    auto copy = m;
+    m.update(ds_v(p, s), ds_v(t, s));
+    p[3] = p[4] = 0;
+    copy.update(ds_v(p, s), ds_v(t, s));
+    CHECK(m == copy);
+  }
+  SECTION("a floating index map") {
+    const std::vector<double> f{0, 1, 2, 0, 1, 2, 0, 1};
+    ds_rejects(m, ds_v(f, s), ds_v(good, s), {"preds", "floating"});
+    ds_rejects(m, ds_v(good, s), ds_v(f, s), {"target", "floating"});
+  }
+  SECTION("mismatched shapes") {
+    const std::vector<std::int64_t> five(5, 0), ten(10, 0);
+    ds_rejects(m, ds_v(good, s), ds_v(ten, Shape{2, 5}), {"(2, 4)", "(2, 5)"});
+    ds_rejects(m, ds_v(good, s), ds_v(good, Shape{4, 2}), {"(2, 4)", "(4, 2)"});
+    ds_rejects(m, ds_v(good, s), ds_v(good, Shape{2, 2, 2}), {"shape"});
+  }
+  SECTION("rank too low: an index map needs (N, ...)") {
+    const std::vector<std::int64_t> v{0, 1, 2};
+    ds_rejects(m, ds_v(v, Shape{3}), ds_v(v, Shape{3}), {"rank"});
+    const std::vector<std::int64_t> one{1};
+    ds_rejects(m, ds_v(one, Shape{}), ds_v(one, Shape{}), {"rank"});
+    // Plain ranges are rank 1 as well.
+    const tally::DiceScore copy = m;
+    REQUIRE_THROWS_AS(m.update(v, v), tally::error);
+    REQUIRE(m == copy);
+  }
+}
+
+TEST_CASE("bad one-hot inputs are errors") {
+  const auto level = GENERATE(AggregationLevel::global, AggregationLevel::samplewise);
+  INFO(tally::to_string(level));
+  auto m = ds_opts(3, InputFormat::one_hot).level(level).make();
+  const Shape oh{2, 3, 4};
+  const auto good_p = ds_one_hot<int>(std::vector<int>{0, 1, 2, 0, 1, 2, 0, 1}, 2, 3);
+  const auto good_t = ds_one_hot<int>(std::vector<int>{0, 1, 1, 0, 2, 2, 0, 1}, 2, 3);
+  m.update(ds_v(good_p, oh), ds_v(good_t, oh));
+
+  SECTION("an integral value 2 (sample 1, channel 2, pixel 3: flat index 23)") {
+    auto p = good_p;
+    p[23] = 2;
+    ds_rejects(m, ds_v(p, oh), ds_v(good_t, oh), {"preds value 2", "index 23", "0 or 1"});
+    auto t = good_t;
+    t[23] = 2;
+    ds_rejects(m, ds_v(good_p, oh), ds_v(t, oh), {"target value 2", "index 23", "0 or 1"});
+    auto neg = good_t;
+    neg[5] = -1;
+    ds_rejects(m, ds_v(good_p, oh), ds_v(neg, oh), {"target value -1", "index 5"});
+  }
+  SECTION("a channel count other than num_classes") {
+    const std::vector<int> two(2 * 2 * 4, 0);
+    ds_rejects(m, ds_v(two, Shape{2, 2, 4}), ds_v(two, Shape{2, 2, 4}), {"channels", "3"});
+    const std::vector<int> four(2 * 4 * 4, 0);
+    ds_rejects(m, ds_v(four, Shape{2, 4, 4}), ds_v(four, Shape{2, 4, 4}), {"channels"});
+  }
+  SECTION("NaN in a floating one-hot tensor (flat index 14 = sample 1, channel 0, pixel 2)") {
+    std::vector<double> p(good_p.begin(), good_p.end());
+    p[14] = ds_nan;
+    ds_rejects(m, ds_v(p, oh), ds_v(good_t, oh), {"NaN", "index 14"});
+    std::vector<float> t(good_t.begin(), good_t.end());
+    t[14] = std::numeric_limits<float>::quiet_NaN();
+    ds_rejects(m, ds_v(good_p, oh), ds_v(t, oh), {"NaN", "index 14"});
+  }
+  SECTION("mismatched shapes") {
+    const std::vector<int> five(2 * 3 * 5, 0);
+    ds_rejects(m, ds_v(good_p, oh), ds_v(five, Shape{2, 3, 5}), {"(2, 3, 4)", "(2, 3, 5)"});
+    ds_rejects(m, ds_v(good_p, oh), ds_v(good_t, Shape{1, 3, 8}), {"shape"});
+  }
+  SECTION("rank too low: one-hot needs (N, C, ...)") {
+    const std::vector<int> v(6, 0);
+    ds_rejects(m, ds_v(v, Shape{2, 3}), ds_v(v, Shape{2, 3}), {"rank"});
+  }
+}
+
+TEST_CASE("bad mixed inputs are errors") {
+  auto m = ds_opts(3, InputFormat::mixed).global().make();
+  const std::vector<std::int64_t> labels{0, 1, 2, 1};
+  const auto oh_vals = ds_one_hot<int>(labels, 1, 3);
+  m.update(ds_v(oh_vals, Shape{1, 3, 4}), ds_v(labels, Shape{1, 4}));
+
+  SECTION("equal ranks: no one-hot tensor") {
+    ds_rejects(m, ds_v(labels, Shape{1, 4}), ds_v(labels, Shape{1, 4}), {"mixed"});
+  }
+  SECTION("ranks two apart") {
+    const std::vector<std::int64_t> l4(4, 0);
+    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 2, 2}), ds_v(l4, Shape{4}), {"shape"});
+  }
+  SECTION("rank too low: the one-hot side needs (N, C, ...), the index side (N, ...)") {
+    const std::vector<int> oh_flat{1, 0, 0};
+    const std::vector<std::int64_t> one{0};
+    ds_rejects(m, ds_v(oh_flat, Shape{1, 3}), ds_v(one, Shape{1}), {"rank"});
+    ds_rejects(m, ds_v(one, Shape{1}), ds_v(oh_flat, Shape{1, 3}), {"rank"});
+  }
+  SECTION("trailing axes do not match") {
+    const std::vector<std::int64_t> l5{0, 1, 2, 1, 0}, l2{0, 1};
+    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 4}), ds_v(l2, Shape{2, 1}), {"(1, 3, 4)", "(2, 1)"});
+    ds_rejects(m, ds_v(l5, Shape{1, 5}), ds_v(oh_vals, Shape{1, 3, 4}), {"(1, 5)", "(1, 3, 4)"});
+  }
+  SECTION("wrong channel count on the one-hot side") {
+    const std::vector<int> oh4(16, 0);
+    ds_rejects(m, ds_v(oh4, Shape{1, 4, 4}), ds_v(labels, Shape{1, 4}), {"channels"});
+    ds_rejects(m, ds_v(labels, Shape{1, 4}), ds_v(oh4, Shape{1, 4, 4}), {"channels"});
+  }
+  SECTION("a floating index map") {
+    const std::vector<double> f{0, 1, 2, 1};
+    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 4}), ds_v(f, Shape{1, 4}), {"target", "floating"});
+    ds_rejects(m, ds_v(f, Shape{1, 4}), ds_v(oh_vals, Shape{1, 3, 4}), {"preds", "floating"});
+  }
+  SECTION("index value out of range, one-hot value out of {0, 1}") {
+    const std::vector<std::int64_t> bad{0, 1, 3, 1};
+    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 4}), ds_v(bad, Shape{1, 4}),
+               {"target value 3", "index 2"});
+    ds_rejects(m, ds_v(bad, Shape{1, 4}), ds_v(oh_vals, Shape{1, 3, 4}),
+               {"preds value 3", "index 2"});
+    auto two = oh_vals;
+    two[1] = 2;
+    ds_rejects(m, ds_v(two, Shape{1, 3, 4}), ds_v(labels, Shape{1, 4}),
+               {"preds value 2", "index 1"});
+  }
+  SECTION("a one-hot target when ignore_index is set") {
+    auto mi = ds_opts(3, InputFormat::mixed).global().ii(255).make();
+    mi.update(ds_v(oh_vals, Shape{1, 3, 4}), ds_v(labels, Shape{1, 4}));
+    ds_rejects(mi, ds_v(labels, Shape{1, 4}), ds_v(oh_vals, Shape{1, 3, 4}), {"ignore_index"});
+    const std::vector<double> scores(oh_vals.begin(), oh_vals.end());
+    ds_rejects(mi, ds_v(labels, Shape{1, 4}), ds_v(scores, Shape{1, 3, 4}), {"ignore_index"});
+  }
+}
+
+TEST_CASE("bad options are errors at construction") {
+  auto rejected = [](const tally::DiceScore::Options& o, const std::string& fragment) {
+    const std::string what = ds_error_of([&] { (void)tally::DiceScore(o); });
+    INFO("message: " << what << " / expected fragment: " << fragment);
+    CHECK_FALSE(what.empty());
+    CHECK(ds_has(what, fragment));
+  };
+  SECTION("num_classes 0, negative or huge (1 is the minimum)") {
+    rejected(ds_opts(0), "num_classes");
+    rejected(ds_opts(-3), "num_classes");
+    rejected(ds_opts(std::int64_t{1} << 40), "num_classes");
+    rejected(ds_opts(std::numeric_limits<std::int64_t>::max()), "num_classes");
+    CHECK_NOTHROW(ds_opts(1).make());
+  }
+  SECTION("zero_division other than 0 or 1") {
+    rejected(ds_opts(3).zd(0.5), "zero_division");
+    rejected(ds_opts(3).zd(ds_nan), "zero_division");
+    rejected(ds_opts(3).zd(-1.0), "zero_division");
+    rejected(ds_opts(3).zd(std::numeric_limits<double>::infinity()), "zero_division");
+  }
+  SECTION("enums cast from out-of-range integers") {
+    rejected(ds_opts(3).avg(static_cast<Average>(7)), "average");
+    rejected(ds_opts(3).avg(static_cast<Average>(-1)), "average");
+    rejected(ds_opts(3).level(static_cast<AggregationLevel>(5)), "aggregation_level");
+    tally::DiceScore::Options o = ds_opts(3);
+    o.input_format = static_cast<InputFormat>(9);
+    rejected(o, "input_format");
+  }
+  SECTION("ignore_index with one_hot") {
+    rejected(ds_opts(3, InputFormat::one_hot).ii(255), "one_hot");
+  }
+}
+
+TEST_CASE("merge requires equal options and otherwise changes nothing") {
+  const auto base = ds_opts(3).global().ii(255);
+  auto m = ds_opts(base).make();
+  m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+  std::vector<tally::DiceScore::Options> others{ds_opts(base), ds_opts(base), ds_opts(base),
+                                                ds_opts(base), ds_opts(base), ds_opts(base),
+                                                ds_opts(base)};
+  others[0].num_classes = 4;
+  others[1].ignore_index = 0;
+  others[2].include_background = false;
+  others[3].average = Average::micro;
+  others[4].aggregation_level = AggregationLevel::samplewise;
+  others[5].input_format = InputFormat::mixed;
+  others[6].zero_division = 1.0;
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    INFO("variant " << i);
+    tally::DiceScore other(others[i]);
+    const tally::DiceScore copy = m;
+    const std::string what = ds_error_of([&] { m.merge(other); });
+    CHECK(ds_has(what, "merge"));
+    REQUIRE(m == copy);
+    REQUIRE_THROWS_AS(m += other, tally::error);
+    REQUIRE(m == copy);
+  }
+}
