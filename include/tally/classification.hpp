@@ -86,8 +86,7 @@ class Specificity
 ///     a.update(std::vector<int>{0, 2, 1}, std::vector<int>{0, 1, 1});
 ///     double v = a.compute().value();   // 2/3
 template <class Task>
-class Accuracy
-    : public detail::score_metric<Accuracy<Task>, Task, detail::score_kind::accuracy> {
+class Accuracy : public detail::score_metric<Accuracy<Task>, Task, detail::score_kind::accuracy> {
  public:
   explicit Accuracy(typename Task::Options options)
       : Accuracy::score_metric(options, detail::stat_family) {}
@@ -99,8 +98,7 @@ class Accuracy
 ///     f2.update(std::vector<int>{0, 1, 1}, std::vector<int>{0, 1, 2});
 ///     double v = f2.compute().value();
 template <class Task>
-class FBetaScore
-    : public detail::score_metric<FBetaScore<Task>, Task, detail::score_kind::fbeta> {
+class FBetaScore : public detail::score_metric<FBetaScore<Task>, Task, detail::score_kind::fbeta> {
   using base = detail::score_metric<FBetaScore<Task>, Task, detail::score_kind::fbeta>;
   friend class detail::metric_base<FBetaScore<Task>, detail::stat_core<Task>>;
 

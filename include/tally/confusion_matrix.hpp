@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "detail/count.hpp"
+#include "detail/count_multiclass.hpp"
 #include "detail/labels.hpp"
 #include "detail/metric_base.hpp"
 #include "detail/stat_core.hpp"
@@ -23,9 +24,10 @@ namespace detail {
 
 inline constexpr metric_traits confusion_traits{"ConfusionMatrix", false, false, true};
 
-// The multiclass C x C table (rows: target, columns: prediction). Counts go straight into the
-// table; if the batch turns out invalid, the counted prefix is walked again and subtracted,
-// which restores the table exactly without a C x C scratch copy per update.
+// The multiclass C x C table (rows: target, columns: prediction). Up to table_max_classes the
+// fast kernels count into a local table that is added when the batch is valid. Above, counts go
+// straight into the table; if the batch turns out invalid, the counted prefix is walked again
+// and subtracted, which restores the table exactly without a C x C scratch copy per update.
 class confusion_core {
  public:
   using options_type = Multiclass::Options;
@@ -35,11 +37,11 @@ class confusion_core {
     check_enum(o.average);
     check_enum(o.multidim_average);
     check_zero_division(o.zero_division);
-    if (o.top_k != 1)
-      fail("top_k: ConfusionMatrix supports only top_k = 1, got ", o.top_k);
+    if (o.top_k != 1) fail("top_k: ConfusionMatrix supports only top_k = 1, got ", o.top_k);
     if (o.multidim_average != MultidimAverage::global)
-      fail("multidim_average: ConfusionMatrix has no samplewise form; use "
-           "MultidimAverage::global");
+      fail(
+          "multidim_average: ConfusionMatrix has no samplewise form; use "
+          "MultidimAverage::global");
     C_ = static_cast<std::size_t>(o.num_classes);
     assign_zeros(table_, C_ * C_, "num_classes");
   }
@@ -55,8 +57,9 @@ class confusion_core {
 
   void merge(const confusion_core& other) {
     if (!(opts_ == other.opts_))
-      fail("merge: the two metrics have different options; only metrics built with equal "
-           "options can be merged");
+      fail(
+          "merge: the two metrics have different options; only metrics built with equal "
+          "options can be merged");
     for (std::size_t i = 0; i < table_.size(); ++i) table_[i] += other.table_[i];
   }
 
@@ -65,13 +68,22 @@ class confusion_core {
   }
 
   template <class P, class T>
-  void update(tensor_view<const P> preds, tensor_view<const T> target) {
+  void update(tensor_view<const P> preds, tensor_view<const T> target, std::size_t threads = 1) {
     static_assert(is_label_type_v<T>,
                   "tally: target must hold integral labels (bool, uint8 ... int64)");
     static_assert(is_label_type_v<P> || is_score_type_v<P>,
                   "tally: preds must be integral labels or floating-point scores");
     const multiclass_layout lay =
         check_multiclass_shapes<P>(preds.shape(), target.shape(), C_, false, 1);
+    if (C_ <= table_max_classes) {
+      // Small tables: the fast kernels count into a local table with the ignored and invalid
+      // bins, committed when the batch is valid.
+      std::vector<std::uint64_t> local(C_ * C_ + 2, 0);
+      const multiclass_job job{lay.N, lay.R, C_, 1, opts_.ignore_index, false, threads};
+      count_multiclass_table(preds.data(), target.data(), job, local);
+      for (std::size_t i = 0; i < table_.size(); ++i) table_[i] += local[i];
+      return;
+    }
     const label_rule<T> rule(C_, opts_.ignore_index);
     std::uint64_t* m = table_.data();
     const std::size_t C = C_;
@@ -93,13 +105,11 @@ class confusion_core {
             count_score_pairs(sample, target.data() + i * R, C, R, R, 1, rule, add);
         if (!pass.nan && pass.bad_target == npos) continue;
         for (std::size_t j = 0; j < i; ++j)
-          (void)count_score_pairs(preds.data() + j * C * R, target.data() + j * R, C, R, R, 1,
-                                  rule, undo);
-        (void)count_score_pairs(sample, target.data() + i * R, C, R, pass.counted, 1, rule,
-                                undo);
-        if (pass.nan) fail_nan(i * C * R + find_nan(sample, C * R));
-        fail_target(label_value(target[i * R + pass.bad_target]), i * R + pass.bad_target, C,
-                    false, opts_.ignore_index);
+          (void)count_score_pairs(preds.data() + j * C * R, target.data() + j * R, C, R, R, 1, rule,
+                                  undo);
+        (void)count_score_pairs(sample, target.data() + i * R, C, R, pass.counted, 1, rule, undo);
+        // Same rule as every other scores path: a NaN anywhere in the sample is named first.
+        report_score_error(preds.data(), target.data(), i, C, R, opts_.ignore_index);
       }
     }
   }

@@ -109,6 +109,15 @@ struct Multilabel {
   return "<invalid AggregationLevel>";
 }
 
+/// Asks update() to split the counting over a pool of threads:
+/// `metric.update(preds, target, tally::parallel{2})`; `threads = 0` uses every hardware thread.
+/// Results are identical to a serial update. Batches under ~1M elements run serially (handing
+/// work to threads costs more than counting them); the pool's threads start on first use and
+/// are reused by every later parallel update.
+struct parallel {
+  unsigned threads = 0;
+};
+
 // Options compare field by field; metrics merge only with equal options.
 [[nodiscard]] inline bool operator==(const Binary::Options& a, const Binary::Options& b) noexcept {
   return a.threshold == b.threshold && a.ignore_index == b.ignore_index &&
@@ -117,8 +126,8 @@ struct Multilabel {
 [[nodiscard]] inline bool operator==(const Multiclass::Options& a,
                                      const Multiclass::Options& b) noexcept {
   return a.num_classes == b.num_classes && a.ignore_index == b.ignore_index &&
-         a.average == b.average && a.multidim_average == b.multidim_average &&
-         a.top_k == b.top_k && a.zero_division == b.zero_division;
+         a.average == b.average && a.multidim_average == b.multidim_average && a.top_k == b.top_k &&
+         a.zero_division == b.zero_division;
 }
 [[nodiscard]] inline bool operator==(const Multilabel::Options& a,
                                      const Multilabel::Options& b) noexcept {

@@ -5,12 +5,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "detail/count.hpp"
+#include "detail/count_multiclass.hpp"
 #include "detail/dice.hpp"
+#include "detail/kernels_labels.hpp"
 #include "detail/labels.hpp"
 #include "detail/metric_base.hpp"
 #include "detail/validate.hpp"
@@ -109,8 +112,9 @@ class dice_core {
 
   void merge(const dice_core& other) {
     if (!(opts_ == other.opts_))
-      fail("merge: the two DiceScores have different options; only metrics built with equal "
-           "options can be merged");
+      fail(
+          "merge: the two DiceScores have different options; only metrics built with equal "
+          "options can be merged");
     for (std::size_t i = 0; i < totals_.v.size(); ++i) totals_.v[i] += other.totals_.v[i];
     for (std::size_t i = 0; i < sums_.size(); ++i) {
       sums_[i] += other.sums_[i];
@@ -140,7 +144,7 @@ class dice_core {
   }
 
   template <class P, class T>
-  void update(tensor_view<const P> preds, tensor_view<const T> target) {
+  void update(tensor_view<const P> preds, tensor_view<const T> target, std::size_t threads = 1) {
     static_assert(is_label_type_v<P> || is_score_type_v<P>,
                   "tally: DiceScore preds must be integral or floating-point");
     static_assert(is_label_type_v<T> || is_score_type_v<T>,
@@ -149,28 +153,51 @@ class dice_core {
     const std::size_t C = reducer_.C;
     const std::size_t K = reducer_.values_per_unit();
 
-    // Everything is counted into locals and committed at the end (strong guarantee).
-    dice_counts sample, total;
-    sample.resize(C);
-    if (!samplewise()) total.resize(C);
-    std::vector<double> sums(samplewise() ? K : 0, 0.0), values(K);
-    std::vector<std::uint64_t> valid(samplewise() ? K : 0, 0);
-    std::vector<std::uint32_t> pred_argmax, target_argmax;
-
-    for (std::size_t n = 0; n < lay.N; ++n) {
-      sample.clear();
-      count_sample(preds.data(), target.data(), lay, n, sample, pred_argmax, target_argmax);
-      if (samplewise()) {
-        reducer_.unit_values(sample, values.data());
-        for (std::size_t i = 0; i < K; ++i) {
-          if (std::isnan(values[i])) continue;
-          sums[i] += values[i];
-          ++valid[i];
+    // Everything is counted into locals and committed at the end (strong guarantee). Samples
+    // are split over threads for parallel updates; per-sample values are then summed in sample
+    // order, so parallel and serial updates give the same bits.
+    const std::size_t chunks = chunk_count(lay.N, preds.size() + target.size(), threads);
+    std::vector<double> values(samplewise() ? lay.N * K : 0);
+    std::vector<dice_counts> partial(samplewise() ? 0 : chunks);
+    std::vector<std::exception_ptr> errors(chunks);
+    for_each_chunk(lay.N, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
+      try {
+        dice_counts sample;
+        sample.resize(C);
+        if (!samplewise()) partial[k].resize(C);
+        std::vector<std::uint32_t> pred_argmax, target_argmax;
+        label_scratch scratch;
+        for (std::size_t n = b; n < e; ++n) {
+          sample.clear();
+          count_sample(preds.data(), target.data(), lay, n, sample, pred_argmax, target_argmax,
+                       scratch);
+          if (samplewise())
+            reducer_.unit_values(sample, values.data() + n * K);
+          else
+            for (std::size_t i = 0; i < sample.v.size(); ++i) partial[k].v[i] += sample.v[i];
         }
-      } else {
-        for (std::size_t i = 0; i < total.v.size(); ++i) total.v[i] += sample.v[i];
+      } catch (...) {
+        errors[k] = std::current_exception();
       }
+    });
+    // The first chunk's error is the one of the first offending sample.
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    dice_counts total;
+    if (!samplewise()) {
+      total.resize(C);
+      for (const dice_counts& part : partial)
+        for (std::size_t i = 0; i < part.v.size(); ++i) total.v[i] += part.v[i];
     }
+    std::vector<double> sums(samplewise() ? K : 0, 0.0);
+    std::vector<std::uint64_t> valid(samplewise() ? K : 0, 0);
+    for (std::size_t n = 0; n < values.size() / (K ? K : 1); ++n)
+      for (std::size_t i = 0; i < K; ++i) {
+        const double v = values[n * K + i];
+        if (std::isnan(v)) continue;
+        sums[i] += v;
+        ++valid[i];
+      }
     for (std::size_t i = 0; i < totals_.v.size(); ++i) totals_.v[i] += total.v[i];
     for (std::size_t i = 0; i < sums_.size(); ++i) {
       sums_[i] += sums[i];
@@ -245,8 +272,8 @@ class dice_core {
         break;
     }
     const Shape& index_shape = lay.pred_one_hot && lay.target_one_hot ? ps.without_axis(1)
-                               : lay.pred_one_hot                      ? ts
-                                                                       : ps;
+                               : lay.pred_one_hot                     ? ts
+                                                                      : ps;
     lay.N = index_shape[0];
     lay.R = lay.N ? index_shape.numel() / lay.N : 0;
     return lay;
@@ -256,7 +283,7 @@ class dice_core {
   template <class P, class T>
   void count_sample(const P* preds, const T* target, const layout& lay, std::size_t n,
                     dice_counts& k, std::vector<std::uint32_t>& pred_argmax,
-                    std::vector<std::uint32_t>& target_argmax) const {
+                    std::vector<std::uint32_t>& target_argmax, label_scratch& scratch) const {
     const std::size_t C = reducer_.C, R = lay.R;
     const P* p = preds + n * (lay.pred_one_hot ? C * R : R);
     const T* t = target + n * (lay.target_one_hot ? C * R : R);
@@ -266,48 +293,47 @@ class dice_core {
       // Only a one-hot tensor can be floating here (check_layout rejects floating index maps).
       const std::size_t nan = argmax_classes(p, C, R, pred_argmax);
       if (nan != npos) fail("preds value NaN at index ", p_base + nan, ": scores must not be NaN");
-      count_with_pred_labels(pred_argmax.data(), false, t, lay, k, 0, t_base, target_argmax);
+      count_with_pred_labels(pred_argmax.data(), false, t, lay, k, 0, t_base, target_argmax,
+                             scratch);
     } else {
-      count_with_pred_labels(p, lay.pred_one_hot, t, lay, k, p_base, t_base, target_argmax);
+      count_with_pred_labels(p, lay.pred_one_hot, t, lay, k, p_base, t_base, target_argmax,
+                             scratch);
     }
   }
 
   template <class P, class T>
   void count_with_pred_labels(const P* p, bool pred_bits, const T* t, const layout& lay,
                               dice_counts& k, std::size_t p_base, std::size_t t_base,
-                              std::vector<std::uint32_t>& target_argmax) const {
+                              std::vector<std::uint32_t>& target_argmax,
+                              label_scratch& scratch) const {
     if constexpr (std::is_floating_point_v<T>) {
       const std::size_t nan = argmax_classes(t, reducer_.C, lay.R, target_argmax);
       if (nan != npos)
         fail("target value NaN at index ", t_base + nan, ": one-hot values must not be NaN");
-      count_pair(p, pred_bits, target_argmax.data(), false, lay, k, p_base, 0);
+      count_pair(p, pred_bits, target_argmax.data(), false, lay, k, p_base, 0, scratch);
     } else {
-      count_pair(p, pred_bits, t, lay.target_one_hot, lay, k, p_base, t_base);
+      count_pair(p, pred_bits, t, lay.target_one_hot, lay, k, p_base, t_base, scratch);
     }
   }
 
   // Both sides integral: labels (R) or 0/1 per channel (C, R).
   template <class P, class T>
   void count_pair(const P* p, bool pred_bits, const T* t, bool target_bits, const layout& lay,
-                  dice_counts& k, std::size_t p_base, std::size_t t_base) const {
+                  dice_counts& k, std::size_t p_base, std::size_t t_base,
+                  label_scratch& scratch) const {
     const std::size_t C = reducer_.C, R = lay.R;
-    const label_rule<T> target_rule(target_bits ? 2 : C, target_bits ? std::nullopt
-                                                                      : opts_.ignore_index);
+    const label_rule<T> target_rule(target_bits ? 2 : C,
+                                    target_bits ? std::nullopt : opts_.ignore_index);
     const label_rule<P> pred_rule(pred_bits ? 2 : C, std::nullopt);
     if (!pred_bits && !target_bits) {
-      std::uint64_t* I = k.I();
-      std::uint64_t* Pc = k.P();
-      std::uint64_t* Tc = k.T();
-      const std::size_t bad =
-          count_label_pairs(p, t, R, pred_rule, target_rule, [&](std::size_t tc, std::size_t pc) {
-            I[tc] += tc == pc;
-            ++Pc[pc];
-            ++Tc[tc];
-          });
-      if (bad != npos) {
-        if (!target_rule.valid(t[bad]))
-          fail_target(label_value(t[bad]), t_base + bad, C, false, opts_.ignore_index);
-        fail_pred_label(label_value(p[bad]), p_base + bad, C, false, opts_.ignore_index);
+      // Label maps: I, P and T are tp, predicted and target counts of the label kernels.
+      if (!count_class_labels(p, t, R, C, pred_rule, target_rule, {k.I(), k.P(), k.T()}, scratch)) {
+        const std::size_t bad =
+            count_label_pairs(p, t, R, pred_rule, target_rule, [](std::size_t, std::size_t) {});
+        const std::size_t i = bad == npos ? 0 : bad;
+        if (!target_rule.valid(t[i]) && !target_rule.ignored(t[i]))
+          fail_target(label_value(t[i]), t_base + i, C, false, opts_.ignore_index);
+        fail_pred_label(label_value(p[i]), p_base + i, C, false, opts_.ignore_index);
       }
       return;
     }
@@ -352,8 +378,8 @@ class dice_core {
 
   options_type opts_;
   dice_reducer reducer_{};
-  dice_counts totals_;           // global: I, P, T per class
-  std::vector<double> sums_;     // samplewise: running sums of non-NaN per-sample values
+  dice_counts totals_;                // global: I, P, T per class
+  std::vector<double> sums_;          // samplewise: running sums of non-NaN per-sample values
   std::vector<std::uint64_t> valid_;  // samplewise: how many values each sum holds
   std::size_t samples_ = 0;
 };

@@ -27,8 +27,8 @@ class Shape {
 
   Shape(std::initializer_list<std::size_t> extents) { assign(extents.begin(), extents.end()); }
 
-  template <class It, class = std::enable_if_t<std::is_integral_v<
-                          typename std::iterator_traits<It>::value_type>>>
+  template <class It, class = std::enable_if_t<
+                          std::is_integral_v<typename std::iterator_traits<It>::value_type>>>
   Shape(It first, It last) {
     assign(first, last);
   }
@@ -89,8 +89,9 @@ class Shape {
       if (rank_ == max_rank) detail::fail("Shape: rank above ", max_rank, " is not supported");
       const auto v = *first;
       if constexpr (std::is_signed_v<std::decay_t<decltype(v)>>) {
-        if (v < 0) detail::fail("Shape: extent ", static_cast<long long>(v), " of axis ", rank_,
-                                " is negative");
+        if (v < 0)
+          detail::fail("Shape: extent ", static_cast<long long>(v), " of axis ", rank_,
+                       " is negative");
       }
       const auto e = static_cast<std::size_t>(v);
       // The element count must fit in size_t so that flat indices never wrap.
@@ -159,8 +160,8 @@ class tensor_view {
   /// `data` must point to `shape.numel()` elements (it may be null when that is 0).
   tensor_view(T* data, Shape shape) : data_(data), shape_(shape) {
     if (data_ == nullptr && shape_.numel() != 0)
-      detail::fail("tensor_view: null data pointer for a shape ", shape_, " with ",
-                   shape_.numel(), " elements");
+      detail::fail("tensor_view: null data pointer for a shape ", shape_, " with ", shape_.numel(),
+                   " elements");
   }
 
   /// A rank-1 view of a contiguous range: `tensor_view<const int>(vec)`.
@@ -199,7 +200,7 @@ class tensor_view {
 };
 
 template <class R, class = std::enable_if_t<detail::is_contiguous_range<
-                      std::remove_cv_t<std::remove_reference_t<R>>>::value>>
+                       std::remove_cv_t<std::remove_reference_t<R>>>::value>>
 tensor_view(R&&) -> tensor_view<std::remove_pointer_t<decltype(std::data(std::declval<R&>()))>>;
 template <class R>
 tensor_view(R&&, Shape)

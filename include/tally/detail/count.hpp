@@ -20,8 +20,6 @@
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 
-inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
-
 // Multiclass labels: preds and target of n elements, both checked against [0, C).
 template <class P, class T, class Sink>
 [[nodiscard]] std::size_t count_label_pairs(const P* preds, const T* target, std::size_t n,
@@ -43,9 +41,9 @@ template <class P, class T, class Sink>
 // Positions are processed in blocks so the class axis is walked with unit stride. Only the
 // first `count` positions are read (count <= R; the rollback of a failed update uses it).
 struct score_pass {
-  std::size_t counted = 0;     // positions handed to the sink (whole blocks)
+  std::size_t counted = 0;        // positions handed to the sink (whole blocks)
   std::size_t bad_target = npos;  // position of the first invalid target
-  bool nan = false;            // a NaN score was met (the caller locates it)
+  bool nan = false;               // a NaN score was met (the caller locates it)
 };
 
 template <class S, class T, class Sink>

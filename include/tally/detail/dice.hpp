@@ -31,8 +31,8 @@ namespace detail {
 // or the argmax of floating one-hot scores) or one 0/1 value per (class, position).
 template <class V>
 struct dice_side {
-  const V* data = nullptr;  // the sample's first element
-  bool one_hot = false;     // layout (C, R) instead of (R)
+  const V* data = nullptr;    // the sample's first element
+  bool one_hot = false;       // layout (C, R) instead of (R)
   std::size_t flat_base = 0;  // flat index of data[0] in the caller's tensor (for messages)
 };
 

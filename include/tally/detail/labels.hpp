@@ -6,6 +6,7 @@
 // Reading integral labels by value, whatever their type: a uint8 255 equals ignore_index 255 and
 // never equals ignore_index -1 (torch would wrap -1 to 255; tally does not).
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -15,6 +16,9 @@
 
 TALLY_NAMESPACE_BEGIN
 namespace detail {
+
+// "No position": what a scan returns when nothing was found.
+inline constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
 template <class T>
 constexpr bool is_label_type_v = std::is_integral_v<T>;

@@ -10,7 +10,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "../options.hpp"
 #include "../tensor_view.hpp"
+#include "thread_pool.hpp"
 
 TALLY_NAMESPACE_BEGIN
 namespace detail {
@@ -46,6 +48,18 @@ class metric_base {
     auto p = as_view(preds);
     auto t = as_view(target);
     core_.update(p, t);
+  }
+
+  /// Counts one batch with several threads (see tally::parallel); same result as update().
+  template <class P, class T>
+  void update(tensor_view<const P> preds, tensor_view<const T> target, parallel how) {
+    core_.update(preds, target, resolve_threads(how.threads));
+  }
+  template <class PR, class TR>
+  void update(const PR& preds, const TR& target, parallel how) {
+    auto p = as_view(preds);
+    auto t = as_view(target);
+    core_.update(p, t, resolve_threads(how.threads));
   }
 
   /// Back to the state right after construction.

@@ -30,9 +30,12 @@ enum class task_kind { binary, multiclass, multilabel };
 
 template <class Task>
 constexpr task_kind task_kind_of() {
-  if constexpr (std::is_same_v<Task, Binary>) return task_kind::binary;
-  else if constexpr (std::is_same_v<Task, Multiclass>) return task_kind::multiclass;
-  else return task_kind::multilabel;
+  if constexpr (std::is_same_v<Task, Binary>)
+    return task_kind::binary;
+  else if constexpr (std::is_same_v<Task, Multiclass>)
+    return task_kind::multiclass;
+  else
+    return task_kind::multilabel;
 }
 
 // a / b, or `otherwise` when b == 0.
@@ -61,8 +64,7 @@ struct sums {
       // Multiclass accuracy of a class is its recall; binary and multilabel count tn too.
       return task == task_kind::multiclass ? ratio(s.tp, s.tp + s.fn, 0.0)
                                            : ratio(s.tp + s.tn, s.tp + s.fp + s.tn + s.fn, 0.0);
-    case score_kind::jaccard:
-      return ratio(s.tp, s.tp + s.fp + s.fn - jaccard_fp_removed, zd);
+    case score_kind::jaccard: return ratio(s.tp, s.tp + s.fp + s.fn - jaccard_fp_removed, zd);
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
@@ -77,7 +79,7 @@ struct reduce_context {
   task_kind task;
   Average average;
   double zd;
-  int top_k;                          // multiclass only (1 otherwise)
+  int top_k;                            // multiclass only (1 otherwise)
   std::optional<std::size_t> ii_class;  // multiclass in-range ignore_index
 };
 
@@ -88,10 +90,9 @@ struct reduce_context {
                                       std::size_t c) noexcept {
   if (ctx.task != task_kind::multiclass) return true;
   if (ctx.spec.kind == score_kind::jaccard && ctx.ii_class && *ctx.ii_class == c) return false;
-  const bool support_rule =
-      ctx.top_k > 1 && (ctx.spec.kind == score_kind::precision ||
-                        ctx.spec.kind == score_kind::recall ||
-                        ctx.spec.kind == score_kind::accuracy);
+  const bool support_rule = ctx.top_k > 1 && (ctx.spec.kind == score_kind::precision ||
+                                              ctx.spec.kind == score_kind::recall ||
+                                              ctx.spec.kind == score_kind::accuracy);
   return support_rule ? b[TP] + b[FN] > 0 : b[TP] + b[FP] + b[FN] > 0;
 }
 
@@ -115,10 +116,9 @@ inline void reduce_unit(const reduce_context& ctx, const std::uint64_t* blocks, 
         total.tn += s.tn;
         total.fn += s.fn;
       }
-      const double removed =
-          ctx.spec.kind == score_kind::jaccard && ctx.ii_class
-              ? static_cast<double>(blocks[*ctx.ii_class * BLOCK + FP])
-              : 0.0;
+      const double removed = ctx.spec.kind == score_kind::jaccard && ctx.ii_class
+                                 ? static_cast<double>(blocks[*ctx.ii_class * BLOCK + FP])
+                                 : 0.0;
       out.push_back(score_of(ctx.spec, ctx.task, total, ctx.zd, removed));
       return;
     }
@@ -127,9 +127,8 @@ inline void reduce_unit(const reduce_context& ctx, const std::uint64_t* blocks, 
       double num = 0, den = 0;
       for (std::size_t c = 0; c < C; ++c) {
         const std::uint64_t* b = blocks + c * BLOCK;
-        const double w = ctx.average == Average::weighted
-                             ? static_cast<double>(b[TP] + b[FN])
-                             : (macro_keeps(ctx, b, c) ? 1.0 : 0.0);
+        const double w = ctx.average == Average::weighted ? static_cast<double>(b[TP] + b[FN])
+                                                          : (macro_keeps(ctx, b, c) ? 1.0 : 0.0);
         if (w == 0.0) continue;
         num += w * score_of(ctx.spec, ctx.task, block_sums(b), ctx.zd);
         den += w;

@@ -22,7 +22,10 @@
 #include "../options.hpp"
 #include "../tensor_view.hpp"
 #include "count.hpp"
+#include "count_multiclass.hpp"
+#include "kernels_binary.hpp"
 #include "labels.hpp"
+#include "messages.hpp"
 #include "validate.hpp"
 
 TALLY_NAMESPACE_BEGIN
@@ -58,52 +61,14 @@ inline void add_block(std::uint64_t* block, std::uint64_t tp, std::uint64_t pred
   block[TN] += kept - pred - target + tp;
 }
 
-[[noreturn]] inline void fail_target(long long v, std::size_t index, std::uint64_t count,
-                                     bool binary_values,
-                                     const std::optional<std::int64_t>& ignore_index) {
-  std::string expected =
-      binary_values ? std::string("is not 0 or 1") : message("is outside [0, ", count, ")");
-  if (ignore_index)
-    fail("target value ", v, " at index ", index, " ", expected, " and is not ignore_index ",
-         *ignore_index);
-  fail("target value ", v, " at index ", index, " ", expected,
-       "; to skip positions with this label, pass ignore_index = ", v);
-}
-
-[[noreturn]] inline void fail_pred_label(long long v, std::size_t index, std::uint64_t count,
-                                         bool binary_values,
-                                         const std::optional<std::int64_t>& ignore_index) {
-  std::string expected =
-      binary_values
-          ? std::string("is not 0 or 1 (integral preds are labels; pass floating-point preds "
-                        "for probabilities or logits)")
-          : message("is outside [0, ", count, ")");
-  if (ignore_index && *ignore_index == v)
-    fail("preds value ", v, " at index ", index, " ", expected,
-         "; a prediction may equal ignore_index ", v, " only where the target is ignored");
-  fail("preds value ", v, " at index ", index, " ", expected);
-}
-
-// A (pred, target) label pair that count_label_pairs stopped at: say which one is wrong.
-template <class P, class T>
-[[noreturn]] void fail_multiclass_pair(P p, T t, std::size_t index, std::uint64_t C,
-                                       const std::optional<std::int64_t>& ignore_index) {
-  const label_rule<T> rule(C, ignore_index);
-  if (!rule.valid(t)) fail_target(label_value(t), index, C, false, ignore_index);
-  fail_pred_label(label_value(p), index, C, false, ignore_index);
-}
-
-[[noreturn]] inline void fail_nan(std::size_t index) {
-  fail("preds value NaN at index ", index, ": scores, probabilities and logits must not be NaN");
-}
-
 // The rank rule shared by every task: a minimum rank, and one more with samplewise.
 inline void check_rank(const Shape& s, std::size_t min_rank, std::size_t min_rank_samplewise,
                        bool samplewise, const char* what) {
   if (s.size() < min_rank) fail(what, " has shape ", s, "; it needs rank >= ", min_rank);
   if (samplewise && s.size() < min_rank_samplewise)
-    fail(what, " has shape ", s, "; multidim_average = samplewise needs rank >= ",
-         min_rank_samplewise, " (a sample axis and at least one position axis)");
+    fail(what, " has shape ", s,
+         "; multidim_average = samplewise needs rank >= ", min_rank_samplewise,
+         " (a sample axis and at least one position axis)");
 }
 
 // How a multiclass update is laid out: labels of the target's shape, or scores (N, C, ...).
@@ -217,8 +182,9 @@ class stat_core {
 
   void merge(const stat_core& other) {
     if (!(opts_ == other.opts_) || logit_kept_only_ != other.logit_kept_only_)
-      fail("merge: the two metrics have different options; only metrics built with equal "
-           "options can be merged");
+      fail(
+          "merge: the two metrics have different options; only metrics built with equal "
+          "options can be merged");
     if (samplewise()) {
       counts_.insert(counts_.end(), other.counts_.begin(), other.counts_.end());
       units_ += other.units_;
@@ -231,18 +197,20 @@ class stat_core {
     return a.opts_ == b.opts_ && a.units_ == b.units_ && a.counts_ == b.counts_;
   }
 
+  // `threads` > 1 splits the counting over the shared thread pool (parallel{n}); the result is
+  // the same, bit for bit, since all state is integral.
   template <class P, class T>
-  void update(tensor_view<const P> preds, tensor_view<const T> target) {
+  void update(tensor_view<const P> preds, tensor_view<const T> target, std::size_t threads = 1) {
     static_assert(is_label_type_v<T>,
                   "tally: target must hold integral labels (bool, uint8 ... int64)");
     static_assert(is_label_type_v<P> || is_score_type_v<P>,
                   "tally: preds must be integral labels or floating-point scores");
     if constexpr (binary)
-      update_binary(preds, target);
+      update_binary(preds, target, threads);
     else if constexpr (multiclass)
-      update_multiclass(preds, target);
+      update_multiclass(preds, target, threads);
     else
-      update_multilabel(preds, target);
+      update_multilabel(preds, target, threads);
   }
 
  private:
@@ -266,156 +234,126 @@ class stat_core {
 
   // ---- binary and multilabel -----------------------------------------------------------
 
-  // For floating preds: NaN check and the per-update logit decision over the whole tensor.
+  // The scalar reference pass, run only after the kernels reported an invalid value: it finds
+  // the first offending element in flat order and throws with its index.
   template <class P, class T>
-  positive_rule<P> decide_positive(const P* p, const T* t, std::size_t n,
-                                   const label_rule<T>& rule) const {
+  [[noreturn]] void report_binary_error(const P* p, const T* t, std::size_t n) const {
+    const label_rule<T> rule(2, opts_.ignore_index);
     if constexpr (std::is_floating_point_v<P>) {
-      const prob_scan scan = scan_probabilities(p, t, n, rule, logit_kept_only_);
-      if (scan.nan_index != npos) fail_nan(scan.nan_index);
-      return positive_rule<P>(opts_.threshold, scan.outside);
-    } else {
-      return positive_rule<P>{};
+      const std::size_t nan = find_nan(p, n);
+      if (nan != npos) fail_nan(nan);
     }
+    const positive_rule<P> positive{};
+    const std::size_t bad =
+        count_binary_pairs(p, t, n, rule, positive, [](std::size_t, std::size_t) {});
+    const std::size_t i = bad == npos ? 0 : bad;
+    if (!rule.valid(t[i]) && !rule.ignored(t[i]))
+      fail_target(label_value(t[i]), i, 2, true, opts_.ignore_index);
+    fail_pred_label(label_value(p[i]), i, 2, true, opts_.ignore_index);
   }
 
-  // Counts n elements of one decision unit into hist[0..3] = (tp, predicted, target, kept).
+  // Binary (L = 1) and multilabel updates share the layout (N, L, R). One pass counts every
+  // label under both readings of floating preds; the per-update logit rule then picks one.
   template <class P, class T>
-  void count_binary_run(const P* p, const T* t, std::size_t n, std::size_t base,
-                        const label_rule<T>& rule, const positive_rule<P>& positive,
-                        std::uint64_t* hist) const {
-    std::uint64_t tp = 0, pr = 0, tg = 0, kept = 0;
-    const std::size_t bad = count_binary_pairs(p, t, n, rule, positive,
-                                               [&](std::size_t tb, std::size_t pb) {
-                                                 tp += tb & pb;
-                                                 pr += pb;
-                                                 tg += tb;
-                                                 ++kept;
-                                               });
-    if (bad != npos) {
-      if (!rule.valid(t[bad]) && !rule.ignored(t[bad]))
-        fail_target(label_value(t[bad]), base + bad, 2, true, opts_.ignore_index);
-      if constexpr (!std::is_floating_point_v<P>)
-        fail_pred_label(label_value(p[bad]), base + bad, 2, true, opts_.ignore_index);
+  void update_binary_like(tensor_view<const P> preds, tensor_view<const T> target, std::size_t N,
+                          std::size_t L, std::size_t R, std::size_t threads) {
+    const label_rule<T> rule(2, opts_.ignore_index);
+    binary_thresholds<P> th{};
+    if constexpr (std::is_floating_point_v<P>) th = make_binary_thresholds<P>(opts_.threshold);
+    const std::size_t units = samplewise() ? N : 1;
+    std::vector<binary_tally> tallies(checked_cells(units, L, "update"));
+    const std::size_t n = target.size();
+    // Chunks: whole samples, or for one global unit of one label any cut of the flat array.
+    const bool flat = !samplewise() && L == 1;
+    const std::size_t space = flat ? n : N;
+    const std::size_t chunks = chunk_count(flat ? n / 4096 + 1 : N, n, threads);
+    std::vector<binary_tally> extra(samplewise() ? 0 : (chunks - 1) * L);
+    std::vector<binary_flags> flags(chunks);
+    for_each_chunk(space, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
+      if (flat) {
+        binary_tally* out = k == 0 ? tallies.data() : extra.data() + (k - 1);
+        count_multilabel(preds.data() + b, target.data() + b, 1, 1, e - b, rule, th, out, flags[k]);
+      } else if (samplewise()) {
+        for (std::size_t i = b; i < e; ++i)
+          count_multilabel(preds.data() + i * L * R, target.data() + i * L * R, 1, L, R, rule, th,
+                           tallies.data() + i * L, flags[k]);
+      } else {
+        binary_tally* out = k == 0 ? tallies.data() : extra.data() + (k - 1) * L;
+        count_multilabel(preds.data() + b * L * R, target.data() + b * L * R, e - b, L, R, rule, th,
+                         out, flags[k]);
+      }
+    });
+    binary_flags all;
+    for (const binary_flags& f : flags) {
+      all.invalid |= f.invalid;
+      all.outside_all |= f.outside_all;
+      all.outside_kept |= f.outside_kept;
     }
-    hist[0] += tp;
-    hist[1] += pr;
-    hist[2] += tg;
-    hist[3] += kept;
+    if (all.invalid) report_binary_error(preds.data(), target.data(), n);
+    for (std::size_t i = 0; i < extra.size(); ++i) {
+      binary_tally& to = tallies[i % L];
+      const binary_tally& from = extra[i];
+      to.tp_prob += from.tp_prob;
+      to.pred_prob += from.pred_prob;
+      to.tp_logit += from.tp_logit;
+      to.pred_logit += from.pred_logit;
+      to.target += from.target;
+      to.kept += from.kept;
+    }
+    // Logits iff some value lies outside [0, 1]: anywhere, or for binary ConfusionMatrix and
+    // JaccardIndex at kept positions only.
+    const bool logits =
+        std::is_floating_point_v<P> && (logit_kept_only_ ? all.outside_kept : all.outside_all);
+    std::vector<std::uint64_t> blocks;
+    assign_zeros(blocks, units * L * BLOCK, "update (split the batch)");
+    for (std::size_t u = 0; u < units * L; ++u) {
+      const binary_tally& x = tallies[u];
+      add_block(blocks.data() + u * BLOCK, logits ? x.tp_logit : x.tp_prob,
+                logits ? x.pred_logit : x.pred_prob, x.target, x.kept);
+    }
+    commit(blocks, units);
   }
 
   template <class P, class T>
-  void update_binary(tensor_view<const P> preds, tensor_view<const T> target) {
+  void update_binary(tensor_view<const P> preds, tensor_view<const T> target, std::size_t threads) {
     const Shape& s = target.shape();
     check_rank(s, 1, 2, samplewise(), "target");
     if (preds.shape() != s)
       fail("preds shape ", preds.shape(), " and target shape ", s,
            " differ; binary preds and target must have the same shape");
-    const label_rule<T> rule(2, opts_.ignore_index);
-    const std::size_t n = target.size();
-    const positive_rule<P> positive = decide_positive(preds.data(), target.data(), n, rule);
     const std::size_t N = s[0];
-    const std::size_t units = samplewise() ? N : 1;
-    const std::size_t per_unit = samplewise() ? (N ? n / N : 0) : n;
-    local_hist hist(checked_cells(units, BLOCK, "update"));
-    for (std::size_t u = 0; u < units; ++u)
-      count_binary_run(preds.data() + u * per_unit, target.data() + u * per_unit, per_unit,
-                       u * per_unit, rule, positive, hist.h.data() + u * BLOCK);
-    fold_binary(hist.h, units);
-    commit(hist.h, units);
-  }
-
-  // (tp, predicted, target, kept) per class -> [[tn, fp], [fn, tp]] in place.
-  static void fold_binary(std::vector<std::uint64_t>& h, std::size_t blocks) noexcept {
-    for (std::size_t b = 0; b < blocks; ++b) {
-      std::uint64_t* x = h.data() + b * BLOCK;
-      const std::uint64_t tp = x[0], pr = x[1], tg = x[2], kept = x[3];
-      x[0] = x[1] = x[2] = x[3] = 0;
-      add_block(x, tp, pr, tg, kept);
-    }
+    update_binary_like(preds, target, N, 1, N ? target.size() / N : 0, threads);
   }
 
   template <class P, class T>
-  void update_multilabel(tensor_view<const P> preds, tensor_view<const T> target) {
+  void update_multilabel(tensor_view<const P> preds, tensor_view<const T> target,
+                         std::size_t threads) {
     const Shape& s = target.shape();
     check_rank(s, 2, 3, samplewise(), "target");
     if (preds.shape() != s)
       fail("preds shape ", preds.shape(), " and target shape ", s,
            " differ; multilabel preds and target must have the same shape (N, L, ...)");
-    const std::size_t L = classes_;
-    if (s[1] != L)
-      fail("target shape ", s, ": axis 1 has ", s[1], " labels but num_labels is ", L);
-    const label_rule<T> rule(2, opts_.ignore_index);
-    const std::size_t n = target.size();
-    const positive_rule<P> positive = decide_positive(preds.data(), target.data(), n, rule);
-    const std::size_t N = s[0];
-    const std::size_t R = s.numel_from(2);
-    const std::size_t units = samplewise() ? N : 1;
-    local_hist hist(checked_cells(units, L * BLOCK, "update"));
-    for (std::size_t i = 0; i < N; ++i)
-      for (std::size_t l = 0; l < L; ++l) {
-        const std::size_t base = (i * L + l) * R;
-        const std::size_t unit = samplewise() ? i : 0;
-        count_binary_run(preds.data() + base, target.data() + base, R, base, rule, positive,
-                         hist.h.data() + (unit * L + l) * BLOCK);
-      }
-    fold_binary(hist.h, units * L);
-    commit(hist.h, units);
+    if (s[1] != classes_)
+      fail("target shape ", s, ": axis 1 has ", s[1], " labels but num_labels is ", classes_);
+    update_binary_like(preds, target, s[0], classes_, s.numel_from(2), threads);
   }
 
   // ---- multiclass ----------------------------------------------------------------------
 
-  // Per-unit histograms laid out as tp[C], predicted[C], target[C].
-  struct class_hist_sink {
-    std::uint64_t* tp;
-    std::uint64_t* pred;
-    std::uint64_t* target;
-    std::size_t C;
-    void operator()(std::size_t t, std::size_t p) noexcept {
-      tp[t] += t == p;
-      ++pred[p];
-      ++target[t];
-    }
-  };
-
-  class_hist_sink sink_for(std::vector<std::uint64_t>& h, std::size_t unit) const noexcept {
-    std::uint64_t* base = h.data() + unit * 3 * classes_;
-    return {base, base + classes_, base + 2 * classes_, classes_};
-  }
-
   template <class P, class T>
-  void update_multiclass(tensor_view<const P> preds, tensor_view<const T> target) {
+  void update_multiclass(tensor_view<const P> preds, tensor_view<const T> target,
+                         std::size_t threads) {
     const std::size_t C = classes_;
     const multiclass_layout lay =
         check_multiclass_shapes<P>(preds.shape(), target.shape(), C, samplewise(), opts_.top_k);
-    const label_rule<T> rule(C, opts_.ignore_index);
     const std::size_t units = samplewise() ? lay.N : 1;
     local_hist hist(checked_cells(units, 3 * C, "update"));
-    if constexpr (!std::is_floating_point_v<P>) {
-      const label_rule<P> prule(C, std::nullopt);
-      const std::size_t n = target.size();
-      const std::size_t per_unit = samplewise() ? lay.R : n;
-      for (std::size_t u = 0; u < units; ++u) {
-        const std::size_t base = u * per_unit;
-        const std::size_t bad = count_label_pairs(preds.data() + base, target.data() + base,
-                                                  per_unit, prule, rule, sink_for(hist.h, u));
-        if (bad != npos)
-          fail_multiclass_pair(preds[base + bad], target[base + bad], base + bad, C,
-                               opts_.ignore_index);
-      }
-    } else {
-      const std::size_t R = lay.R;
-      for (std::size_t i = 0; i < lay.N; ++i) {
-        const P* sample = preds.data() + i * C * R;
-        const score_pass pass =
-            count_score_pairs(sample, target.data() + i * R, C, R, R, opts_.top_k, rule,
-                              sink_for(hist.h, samplewise() ? i : 0));
-        if (pass.nan) fail_nan(i * C * R + find_nan(sample, C * R));
-        if (pass.bad_target != npos)
-          fail_target(label_value(target[i * R + pass.bad_target]), i * R + pass.bad_target, C,
-                      false, opts_.ignore_index);
-      }
-    }
+    const multiclass_job job{lay.N,        lay.R,  C, opts_.top_k, opts_.ignore_index,
+                             samplewise(), threads};
+    if constexpr (std::is_floating_point_v<P>)
+      count_multiclass_scores(preds.data(), target.data(), job, hist.h);
+    else
+      count_multiclass_labels(preds.data(), target.data(), job, hist.h);
     // Fold tp / predicted / target histograms into blocks; kept = sum of target counts.
     std::vector<std::uint64_t> blocks;
     assign_zeros(blocks, units * C * BLOCK, "update (split the batch)");

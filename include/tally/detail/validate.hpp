@@ -28,15 +28,13 @@ inline void check_enum(MultidimAverage a) {
          " is not a MultidimAverage (global, samplewise)");
 }
 inline void check_enum(Normalize n) {
-  if (n != Normalize::none && n != Normalize::target && n != Normalize::pred &&
-      n != Normalize::all)
+  if (n != Normalize::none && n != Normalize::target && n != Normalize::pred && n != Normalize::all)
     fail("normalize: ", static_cast<int>(n), " is not a Normalize (none, target, pred, all)");
 }
 
 inline void check_zero_division(double zd) {
   // NaN is reserved: torchmetrics' maintainers want it to mean "leave out of the average".
-  if (!(zd == 0.0 || zd == 1.0))
-    fail("zero_division: ", zd, " is not allowed; use 0 or 1");
+  if (!(zd == 0.0 || zd == 1.0)) fail("zero_division: ", zd, " is not allowed; use 0 or 1");
 }
 
 inline void check_threshold(double t) {
