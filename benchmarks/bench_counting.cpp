@@ -1,0 +1,532 @@
+// Throughput of tally's counting against a hand-written loop and a memory-read baseline,
+// measured in the same run so the ratios mean something on a noisy machine.
+//
+//   cmake --workflow --preset bench && build/bench/benchmarks/bench_counting
+//
+// Every benchmark reports items/s (classified positions) and bytes/s (bytes of preds + target
+// read). At the end a table prints each tally kernel's ratio to the naive loop and to the
+// memory-read baseline over the same bytes.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <tally/tally.hpp>
+#include <type_traits>
+#include <vector>
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h>
+#define BENCH_X86 1
+#endif
+
+namespace {
+
+// ---- data ------------------------------------------------------------------------------------
+
+constexpr std::size_t kN = 8, kH = 512, kW = 1024;  // Cityscapes-like batch, 4 Mi positions
+
+template <class T>
+std::int64_t void_label(std::int64_t C) {
+  return C < 255 && std::is_same_v<T, std::uint8_t> ? 255 : (C < 255 ? 255 : 65535);
+}
+
+// Cityscapes-like label maps: rows of runs (regions) that continue from the row above, ~10%
+// void targets in runs, predictions right except near region edges and in a few noisy spots.
+// Runs matter: equal neighbouring pixels hit the same counter, which is what makes the naive
+// loop slow on real segmentation maps.
+template <class T>
+struct label_data {
+  std::vector<T> preds, target;
+  std::int64_t C = 0, ignore = 0;
+};
+
+template <class T>
+const label_data<T>& labels(std::int64_t C) {
+  static std::map<std::int64_t, std::unique_ptr<label_data<T>>> cache;
+  auto& slot = cache[C];
+  if (!slot) {
+    slot = std::make_unique<label_data<T>>();
+    auto& d = *slot;
+    d.C = C;
+    d.ignore = void_label<T>(C);
+    const std::size_t n = kN * kH * kW;
+    d.preds.resize(n);
+    d.target.resize(n);
+    std::mt19937_64 rng(42);
+    std::uniform_int_distribution<std::int64_t> cls(0, C - 1);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::geometric_distribution<std::size_t> run(1.0 / 40);
+    std::vector<std::int64_t> row(kW), prev(kW);
+    for (std::size_t s = 0; s < kN; ++s)
+      for (std::size_t y = 0; y < kH; ++y) {
+        // Mostly repeat the row above (regions are 2-D); sometimes start new runs.
+        if (y == 0 || u(rng) < 0.05) {
+          for (std::size_t x = 0; x < kW;) {
+            const std::int64_t c = u(rng) < 0.1 ? d.ignore : cls(rng);
+            const std::size_t len = 1 + run(rng);
+            for (std::size_t k = 0; k < len && x < kW; ++k, ++x) row[x] = c;
+          }
+        } else {
+          row = prev;
+        }
+        prev = row;
+        for (std::size_t x = 0; x < kW; ++x) {
+          const std::size_t i = (s * kH + y) * kW + x;
+          const std::int64_t t = row[x];
+          d.target[i] = static_cast<T>(t);
+          const bool edge = x > 0 && x + 1 < kW && (row[x - 1] != t || row[x + 1] != t);
+          std::int64_t p = t == d.ignore ? cls(rng) : t;
+          if ((edge && u(rng) < 0.5) || u(rng) < 0.02) p = cls(rng);
+          d.preds[i] = static_cast<T>(p);
+        }
+      }
+  }
+  return *slot;
+}
+
+// ---- baselines -------------------------------------------------------------------------------
+
+// The fastest plain read of n bytes we can write: 64-bit sums over 32-byte loads (AVX2 when
+// the CPU has it), so "bytes/s" of a kernel can be set against what memory delivers.
+#ifdef BENCH_X86
+__attribute__((target("avx2"))) std::uint64_t read_avx2(const unsigned char* p, std::size_t n) {
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  std::size_t i = 0;
+  for (; i + 128 <= n; i += 128) {
+    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
+    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
+    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
+    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
+  }
+  a0 = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+  alignas(32) std::uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), a0);
+  std::uint64_t s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  for (; i < n; ++i) s += p[i];
+  return s;
+}
+#endif
+
+std::uint64_t read_bytes(const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+#ifdef BENCH_X86
+  if (__builtin_cpu_supports("avx2")) return read_avx2(p, n);
+#endif
+  std::uint64_t s = 0;
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    s += w;
+  }
+  return s;
+}
+
+// What people write by hand: skip void, count into C x C.
+template <class T>
+void naive_confusion(const T* p, const T* t, std::size_t n, std::int64_t C, std::int64_t ignore,
+                     std::uint64_t* cm) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (t[i] == static_cast<T>(ignore)) continue;
+    ++cm[static_cast<std::size_t>(t[i]) * static_cast<std::size_t>(C) +
+         static_cast<std::size_t>(p[i])];
+  }
+}
+
+void set_counters(benchmark::State& state, std::size_t items, std::size_t bytes) {
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+
+// ---- label maps ------------------------------------------------------------------------------
+
+template <class T>
+void bm_label_read(benchmark::State& state, std::int64_t C) {
+  const auto& d = labels<T>(C);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(read_bytes(d.preds.data(), d.preds.size() * sizeof(T)) +
+                             read_bytes(d.target.data(), d.target.size() * sizeof(T)));
+  }
+  set_counters(state, d.target.size(), 2 * d.target.size() * sizeof(T));
+}
+
+template <class T>
+void bm_label_naive(benchmark::State& state, std::int64_t C) {
+  const auto& d = labels<T>(C);
+  std::vector<std::uint64_t> cm(static_cast<std::size_t>(C * C));
+  for (auto _ : state) {
+    naive_confusion(d.preds.data(), d.target.data(), d.target.size(), C, d.ignore, cm.data());
+    benchmark::DoNotOptimize(cm.data());
+  }
+  set_counters(state, d.target.size(), 2 * d.target.size() * sizeof(T));
+}
+
+template <class T>
+void bm_label_tally(benchmark::State& state, std::int64_t C, unsigned threads) {
+  const auto& d = labels<T>(C);
+  tally::Multiclass::Options o;
+  o.num_classes = C;
+  o.ignore_index = d.ignore;
+  tally::MulticlassStatScores m(o);
+  const tally::tensor_view<const T> p(d.preds.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const T> t(d.target.data(), tally::Shape{kN, kH, kW});
+  for (auto _ : state) {
+    if (threads == 1)
+      m.update(p, t);
+    else
+      m.update(p, t, tally::parallel{threads});
+    benchmark::DoNotOptimize(m.counts().data());
+  }
+  set_counters(state, d.target.size(), 2 * d.target.size() * sizeof(T));
+}
+
+// DiceScore on the same uint8 maps (index format, void = 255), global and samplewise.
+void bm_dice(benchmark::State& state, tally::AggregationLevel level, unsigned threads) {
+  const auto& d = labels<std::uint8_t>(19);
+  tally::DiceScore::Options o;
+  o.num_classes = 19;
+  o.ignore_index = 255;
+  o.input_format = tally::InputFormat::index;
+  o.aggregation_level = level;
+  tally::DiceScore m(o);
+  const tally::tensor_view<const std::uint8_t> p(d.preds.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
+  for (auto _ : state) {
+    if (threads == 1)
+      m.update(p, t);
+    else
+      m.update(p, t, tally::parallel{threads});
+    benchmark::DoNotOptimize(m.num_samples());
+  }
+  set_counters(state, d.target.size(), 2 * d.target.size());
+}
+
+// The worst case for the hit/miss kernel: predictions that are right only by chance.
+void bm_label_tally_random_preds(benchmark::State& state) {
+  const auto& d = labels<std::uint8_t>(19);
+  static const std::vector<std::uint8_t> preds = [] {
+    std::vector<std::uint8_t> v(kN * kH * kW);
+    std::mt19937 rng(3);
+    for (auto& x : v) x = static_cast<std::uint8_t>(rng() % 19);
+    return v;
+  }();
+  tally::Multiclass::Options o;
+  o.num_classes = 19;
+  o.ignore_index = 255;
+  tally::MulticlassStatScores m(o);
+  const tally::tensor_view<const std::uint8_t> p(preds.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
+  for (auto _ : state) {
+    m.update(p, t);
+    benchmark::DoNotOptimize(m.counts().data());
+  }
+  set_counters(state, d.target.size(), 2 * d.target.size());
+}
+
+// ---- per-class scores (N, C, H, W) -> argmax --------------------------------------------------
+
+constexpr std::size_t kSN = 8, kSC = 19, kSH = 256, kSW = 512;
+
+struct score_data {
+  std::vector<float> scores;         // (N, C, H, W)
+  std::vector<std::uint8_t> target;  // (N, H, W), 255 = void
+};
+
+const score_data& scores() {
+  static const score_data d = [] {
+    score_data s;
+    const auto& maps = labels<std::uint8_t>(kSC);  // reuse the label maps' structure
+    const std::size_t R = kSH * kSW;
+    s.scores.resize(kSN * kSC * R);
+    s.target.resize(kSN * R);
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> noise(0.0f, 1.0f);
+    for (std::size_t n = 0; n < kSN; ++n)
+      for (std::size_t r = 0; r < R; ++r) {
+        const std::size_t i = n * kH * kW + r;  // a sub-image of the label maps
+        s.target[n * R + r] = maps.target[i];
+        const std::size_t winner = maps.preds[i];
+        for (std::size_t c = 0; c < kSC; ++c)
+          s.scores[(n * kSC + c) * R + r] = noise(rng) + (c == winner ? 1.0f : 0.0f);
+      }
+    return s;
+  }();
+  return d;
+}
+
+void bm_scores_read(benchmark::State& state) {
+  const auto& d = scores();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(read_bytes(d.scores.data(), d.scores.size() * 4) +
+                             read_bytes(d.target.data(), d.target.size()));
+  set_counters(state, d.target.size(), d.scores.size() * 4 + d.target.size());
+}
+
+// What people write: argmax per pixel over the class axis, then the naive count.
+void bm_scores_naive(benchmark::State& state) {
+  const auto& d = scores();
+  const std::size_t R = kSH * kSW;
+  std::vector<std::uint64_t> cm(kSC * kSC);
+  for (auto _ : state) {
+    for (std::size_t n = 0; n < kSN; ++n)
+      for (std::size_t r = 0; r < R; ++r) {
+        const std::uint8_t t = d.target[n * R + r];
+        if (t == 255) continue;
+        const float* s = d.scores.data() + n * kSC * R + r;
+        std::size_t best = 0;
+        for (std::size_t c = 1; c < kSC; ++c)
+          if (s[c * R] > s[best * R]) best = c;
+        ++cm[t * kSC + best];
+      }
+    benchmark::DoNotOptimize(cm.data());
+  }
+  set_counters(state, d.target.size(), d.scores.size() * 4 + d.target.size());
+}
+
+void bm_scores_tally(benchmark::State& state, unsigned threads) {
+  const auto& d = scores();
+  tally::Multiclass::Options o;
+  o.num_classes = kSC;
+  o.ignore_index = 255;
+  tally::MulticlassStatScores m(o);
+  const tally::tensor_view<const float> p(d.scores.data(), tally::Shape{kSN, kSC, kSH, kSW});
+  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kSN, kSH, kSW});
+  for (auto _ : state) {
+    if (threads == 1)
+      m.update(p, t);
+    else
+      m.update(p, t, tally::parallel{threads});
+    benchmark::DoNotOptimize(m.counts().data());
+  }
+  set_counters(state, d.target.size(), d.scores.size() * 4 + d.target.size());
+}
+
+void register_scores() {
+  auto add = [](const std::string& name, auto fn) {
+    benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
+  };
+  add("scores/float32/C19/read", bm_scores_read);
+  add("scores/float32/C19/naive", bm_scores_naive);
+  add("scores/float32/C19/tally", [](benchmark::State& s) { bm_scores_tally(s, 1); });
+  add("scores/float32/C19/tally_parallel2", [](benchmark::State& s) { bm_scores_tally(s, 2); });
+}
+
+// ---- multilabel (1e6, 20) and binary probabilities -------------------------------------------
+
+template <class T>
+struct prob_data {
+  std::vector<float> probs;
+  std::vector<T> target;
+};
+
+template <class T>
+const prob_data<T>& probs(std::size_t n) {
+  static std::map<std::size_t, std::unique_ptr<prob_data<T>>> cache;
+  auto& slot = cache[n];
+  if (!slot) {
+    slot = std::make_unique<prob_data<T>>();
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    slot->probs.resize(n);
+    slot->target.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool positive = u(rng) < 0.3f;
+      slot->target[i] = static_cast<T>(u(rng) < 0.05f ? 255 : positive);  // 5% ignored
+      slot->probs[i] = positive ? 0.3f + 0.7f * u(rng) : 0.7f * u(rng);
+    }
+  }
+  return *slot;
+}
+
+constexpr std::size_t kML = 1000000, kLabels = 20;
+
+template <class T>
+void bm_probs_read(benchmark::State& state, std::size_t n) {
+  const auto& d = probs<T>(n);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(read_bytes(d.probs.data(), n * 4) +
+                             read_bytes(d.target.data(), n * sizeof(T)));
+  set_counters(state, n, n * (4 + sizeof(T)));
+}
+
+// By hand: threshold and count per label, skipping ignored targets.
+template <class T>
+void bm_probs_naive(benchmark::State& state, std::size_t n, std::size_t L) {
+  const auto& d = probs<T>(n);
+  std::vector<std::uint64_t> tp(L), pred(L), tgt(L), kept(L);
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const T t = d.target[i];
+      if (t == static_cast<T>(255)) continue;
+      const std::size_t l = i % L;
+      const bool p = d.probs[i] > 0.5f;
+      tp[l] += p && t == 1;
+      pred[l] += p;
+      tgt[l] += t == 1;
+      ++kept[l];
+    }
+    benchmark::DoNotOptimize(tp.data());
+  }
+  set_counters(state, n, n * (4 + sizeof(T)));
+}
+
+template <class T>
+void bm_multilabel_tally(benchmark::State& state, unsigned threads) {
+  const auto& d = probs<T>(kML * kLabels);
+  tally::Multilabel::Options o;
+  o.num_labels = kLabels;
+  o.ignore_index = 255;
+  tally::MultilabelStatScores m(o);
+  const tally::tensor_view<const float> p(d.probs.data(), tally::Shape{kML, kLabels});
+  const tally::tensor_view<const T> t(d.target.data(), tally::Shape{kML, kLabels});
+  for (auto _ : state) {
+    if (threads == 1)
+      m.update(p, t);
+    else
+      m.update(p, t, tally::parallel{threads});
+    benchmark::DoNotOptimize(m.counts().data());
+  }
+  set_counters(state, d.target.size(), d.target.size() * (4 + sizeof(T)));
+}
+
+void bm_binary_tally(benchmark::State& state) {
+  const std::size_t n = kN * kH * kW;
+  const auto& d = probs<std::uint8_t>(n);
+  tally::Binary::Options o;
+  o.ignore_index = 255;
+  tally::BinaryStatScores m(o);
+  const tally::tensor_view<const float> p(d.probs.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
+  for (auto _ : state) {
+    m.update(p, t);
+    benchmark::DoNotOptimize(m.counts().data());
+  }
+  set_counters(state, n, n * 5);
+}
+
+void register_probs() {
+  auto add = [](const std::string& name, auto fn) {
+    benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
+  };
+  const std::size_t n = kML * kLabels, nb = kN * kH * kW;
+  add("multilabel/float32+uint8/L20/read",
+      [n](benchmark::State& s) { bm_probs_read<std::uint8_t>(s, n); });
+  add("multilabel/float32+uint8/L20/naive",
+      [n](benchmark::State& s) { bm_probs_naive<std::uint8_t>(s, n, kLabels); });
+  add("multilabel/float32+uint8/L20/tally",
+      [](benchmark::State& s) { bm_multilabel_tally<std::uint8_t>(s, 1); });
+  add("multilabel/float32+uint8/L20/tally_parallel2",
+      [](benchmark::State& s) { bm_multilabel_tally<std::uint8_t>(s, 2); });
+  add("multilabel/float32+int64/L20/read",
+      [n](benchmark::State& s) { bm_probs_read<std::int64_t>(s, n); });
+  add("multilabel/float32+int64/L20/naive",
+      [n](benchmark::State& s) { bm_probs_naive<std::int64_t>(s, n, kLabels); });
+  add("multilabel/float32+int64/L20/tally",
+      [](benchmark::State& s) { bm_multilabel_tally<std::int64_t>(s, 1); });
+  add("binary/float32+uint8/read",
+      [nb](benchmark::State& s) { bm_probs_read<std::uint8_t>(s, nb); });
+  add("binary/float32+uint8/naive",
+      [nb](benchmark::State& s) { bm_probs_naive<std::uint8_t>(s, nb, 1); });
+  add("binary/float32+uint8/tally", bm_binary_tally);
+}
+
+// ---- ratio table -----------------------------------------------------------------------------
+
+class ratio_reporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    // With --benchmark_repetitions the table uses medians; otherwise the single run.
+    for (const Run& r : runs) {
+      if (r.error_occurred) continue;
+      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
+      if (!median && r.run_type != Run::RT_Iteration) continue;
+      const auto it = r.counters.find("items_per_second");
+      if (it == r.counters.end()) continue;
+      const std::string& name = r.run_name.function_name;
+      if (median || !has_median_.count(name)) items_[name] = it->second.value;
+      if (median) has_median_.insert(name);
+    }
+  }
+  // name -> items/s
+  std::map<std::string, double> items_;
+  std::set<std::string> has_median_;
+};
+
+void register_labels() {
+  auto add = [](const std::string& name, auto fn) {
+    benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
+  };
+  auto family = [&](const std::string& type, auto tag, std::int64_t C, bool parallel) {
+    using T = typename decltype(tag)::type;
+    const std::string base = "labels/" + type + "/C" + std::to_string(C) + "/";
+    add(base + "read", [C](benchmark::State& s) { bm_label_read<T>(s, C); });
+    add(base + "naive", [C](benchmark::State& s) { bm_label_naive<T>(s, C); });
+    add(base + "tally", [C](benchmark::State& s) { bm_label_tally<T>(s, C, 1); });
+    if (parallel)
+      add(base + "tally_parallel2", [C](benchmark::State& s) { bm_label_tally<T>(s, C, 2); });
+  };
+  struct u8 {
+    using type = std::uint8_t;
+  };
+  struct u16 {
+    using type = std::uint16_t;
+  };
+  struct i32 {
+    using type = std::int32_t;
+  };
+  struct i64 {
+    using type = std::int64_t;
+  };
+  for (std::int64_t C : {2, 6, 19, 150}) family("uint8", u8{}, C, C == 19);
+  for (std::int64_t C : {19, 1000}) family("int32", i32{}, C, false);
+  for (std::int64_t C : {19}) family("int64", i64{}, C, true);
+  family("uint16", u16{}, 1000, false);
+  add("labels/uint8/C19/tally_random_preds", bm_label_tally_random_preds);
+  add("dice/uint8/C19/tally",
+      [](benchmark::State& s) { bm_dice(s, tally::AggregationLevel::global, 1); });
+  add("dice/uint8/C19/tally_samplewise",
+      [](benchmark::State& s) { bm_dice(s, tally::AggregationLevel::samplewise, 1); });
+  add("dice/uint8/C19/tally_parallel2",
+      [](benchmark::State& s) { bm_dice(s, tally::AggregationLevel::global, 2); });
+  add("dice/uint8/C19/read", [](benchmark::State& s) { bm_label_read<std::uint8_t>(s, 19); });
+  add("dice/uint8/C19/naive", [](benchmark::State& s) { bm_label_naive<std::uint8_t>(s, 19); });
+}
+
+void print_ratios(const std::map<std::string, double>& items) {
+  std::printf("\n%-34s %10s %10s %10s %10s\n", "kernel", "G elem/s", "x naive", "x read",
+              "x serial");
+  for (const auto& [name, v] : items) {
+    const auto slash = name.rfind('/');
+    const std::string base = name.substr(0, slash + 1), kind = name.substr(slash + 1);
+    if (kind.rfind("tally", 0) != 0) continue;
+    auto ratio = [&](const std::string& other) {
+      const auto it = items.find(base + other);
+      return it == items.end() ? 0.0 : v / it->second;
+    };
+    std::printf("%-34s %10.3f %10.2f %10.2f", name.c_str(), v / 1e9, ratio("naive"), ratio("read"));
+    if (kind.rfind("tally_parallel", 0) == 0) std::printf(" %10.2f", ratio("tally"));
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_labels();
+  register_scores();
+  register_probs();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ratio_reporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  print_ratios(reporter.items_);
+  benchmark::Shutdown();
+  return 0;
+}
