@@ -1,0 +1,39 @@
+# tally is header-only: nothing is compiled, so one (release) configuration is enough.
+set(VCPKG_BUILD_TYPE release)
+
+# At each release: REF is the tag, SHA512 the hash of its archive (`SHA512 0` makes vcpkg print
+# the right one), "version" in vcpkg.json the project version. REPO is to be filled in once the
+# repository is public.
+vcpkg_from_github(
+    OUT_SOURCE_PATH SOURCE_PATH
+    REPO "<owner>/tally"
+    REF "v${VERSION}"
+    SHA512 0
+    HEAD_REF main
+)
+
+# tests/packaging/replay_portfile.cmake runs this file with stand-ins for the vcpkg functions,
+# so CI checks these options and the layout below without the vcpkg tool.
+#
+# The fmt feature changes nothing here: <tally/format.hpp> is always installed, and the installed
+# tallyConfig.cmake creates tally::fmt when the consumer's find_package() finds fmt. The feature
+# only makes vcpkg install fmt.
+vcpkg_cmake_configure(
+    SOURCE_PATH "${SOURCE_PATH}"
+    OPTIONS
+        -DTALLY_BUILD_TESTS=OFF
+        -DTALLY_BUILD_EXAMPLES=OFF
+        -DTALLY_BUILD_BENCHMARKS=OFF
+        -DTALLY_INSTALL=ON
+)
+vcpkg_cmake_install()
+
+# share/cmake/tally -> share/tally, with the relative paths in the config files adjusted.
+vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/tally)
+# share/pkgconfig/tally.pc: already relative to ${pcfiledir}; this checks it and keeps it so.
+vcpkg_fixup_pkgconfig()
+
+# No debug/ or lib/ to remove: the build is release-only and tally installs nothing under lib/.
+
+vcpkg_install_copyright(FILE_LIST "${SOURCE_PATH}/LICENSE")
+file(INSTALL "${CMAKE_CURRENT_LIST_DIR}/usage" DESTINATION "${CURRENT_PACKAGES_DIR}/share/${PORT}")
