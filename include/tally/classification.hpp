@@ -49,6 +49,7 @@ template <class Task>
 class Precision
     : public detail::score_metric<Precision<Task>, Task, detail::score_kind::precision> {
  public:
+  static constexpr const char* metric_name = "Precision";
   explicit Precision(typename Task::Options options)
       : Precision::score_metric(options, detail::stat_family) {}
 };
@@ -61,6 +62,7 @@ class Precision
 template <class Task>
 class Recall : public detail::score_metric<Recall<Task>, Task, detail::score_kind::recall> {
  public:
+  static constexpr const char* metric_name = "Recall";
   explicit Recall(typename Task::Options options)
       : Recall::score_metric(options, detail::stat_family) {}
 };
@@ -75,6 +77,7 @@ template <class Task>
 class Specificity
     : public detail::score_metric<Specificity<Task>, Task, detail::score_kind::specificity> {
  public:
+  static constexpr const char* metric_name = "Specificity";
   explicit Specificity(typename Task::Options options)
       : Specificity::score_metric(options, detail::stat_family) {}
 };
@@ -88,6 +91,7 @@ class Specificity
 template <class Task>
 class Accuracy : public detail::score_metric<Accuracy<Task>, Task, detail::score_kind::accuracy> {
  public:
+  static constexpr const char* metric_name = "Accuracy";
   explicit Accuracy(typename Task::Options options)
       : Accuracy::score_metric(options, detail::stat_family) {}
 };
@@ -103,12 +107,14 @@ class FBetaScore : public detail::score_metric<FBetaScore<Task>, Task, detail::s
   friend class detail::metric_base<FBetaScore<Task>, detail::stat_core<Task>>;
 
  public:
+  static constexpr const char* metric_name = "FBetaScore";
   FBetaScore(double beta, typename Task::Options options)
       : base((detail::check_beta(beta), options), detail::stat_family, beta) {}
 
   [[nodiscard]] double beta() const noexcept { return this->beta_; }
 
  private:
+  void describe_settings(detail::identity_text& t) const { t.field("beta", this->beta_); }
   void check_mergeable(const FBetaScore& other) const {
     if (this->beta_ != other.beta_)
       detail::fail("merge: FBetaScore with beta ", this->beta_, " cannot merge one with beta ",
@@ -128,6 +134,7 @@ class FBetaScore : public detail::score_metric<FBetaScore<Task>, Task, detail::s
 template <class Task>
 class F1Score : public detail::score_metric<F1Score<Task>, Task, detail::score_kind::fbeta> {
  public:
+  static constexpr const char* metric_name = "F1Score";
   explicit F1Score(typename Task::Options options)
       : F1Score::score_metric(options, detail::stat_family, 1.0) {}
 };
@@ -143,6 +150,7 @@ template <class Task>
 class JaccardIndex
     : public detail::score_metric<JaccardIndex<Task>, Task, detail::score_kind::jaccard> {
  public:
+  static constexpr const char* metric_name = "JaccardIndex";
   explicit JaccardIndex(typename Task::Options options)
       : JaccardIndex::score_metric(options, detail::jaccard_traits) {}
 };

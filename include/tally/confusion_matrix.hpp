@@ -63,6 +63,23 @@ class confusion_core {
     for (std::size_t i = 0; i < table_.size(); ++i) table_[i] += other.table_[i];
   }
 
+  static constexpr const char* task_name = Multiclass::name;
+
+  [[nodiscard]] reducible_state reducible() {
+    reducible_state s;
+    s.sums.push_back({table_.data(), table_.size()});
+    return s;
+  }
+
+  void save_state(state_writer& w) const { w.array(table_); }
+  void load_state(state_reader& r) {
+    std::vector<std::uint64_t> table = r.u64_array("the confusion table");
+    if (table.size() != table_.size())
+      fail("load: a ", C_, " x ", C_, " table needs ", table_.size(), " counts, the bytes hold ",
+           table.size());
+    table_ = std::move(table);
+  }
+
   friend bool operator==(const confusion_core& a, const confusion_core& b) noexcept {
     return a.opts_ == b.opts_ && a.table_ == b.table_;
   }
@@ -178,6 +195,7 @@ class ConfusionMatrix
   friend base;
 
  public:
+  static constexpr const char* metric_name = "ConfusionMatrix";
   using options_type = typename Task::Options;
 
   explicit ConfusionMatrix(options_type options, Normalize normalize = Normalize::none)
@@ -209,6 +227,7 @@ class ConfusionMatrix
     else
       return core_type(options, detail::confusion_traits);
   }
+  void describe_settings(detail::identity_text& t) const { t.field("normalize", normalize_); }
   void check_mergeable(const ConfusionMatrix& other) const {
     if (normalize_ != other.normalize_)
       detail::fail("merge: ConfusionMatrix with normalize = ", to_string(normalize_),

@@ -30,6 +30,7 @@ enum class AggregationLevel { global, samplewise };
 /// Binary task: preds and target have the same shape `(N, ...)`; every element is one decision.
 /// Floating preds are probabilities, or logits when any value of an update lies outside [0, 1].
 struct Binary {
+  static constexpr const char* name = "Binary";
   struct Options {
     double threshold = 0.5;
     std::optional<std::int64_t> ignore_index = std::nullopt;
@@ -41,6 +42,7 @@ struct Binary {
 /// Multiclass task: integral label maps `(N, ...)` with values in [0, num_classes), or floating
 /// per-class scores `(N, C, ...)` reduced by argmax (or the top_k rule) over axis 1.
 struct Multiclass {
+  static constexpr const char* name = "Multiclass";
   struct Options {
     std::int64_t num_classes = 0;
     std::optional<std::int64_t> ignore_index = std::nullopt;
@@ -54,6 +56,7 @@ struct Multiclass {
 /// Multilabel task: preds and target `(N, L, ...)`; element `(n, l, ...)` is a binary decision
 /// for label l.
 struct Multilabel {
+  static constexpr const char* name = "Multilabel";
   struct Options {
     std::int64_t num_labels = 0;
     std::optional<std::int64_t> ignore_index = std::nullopt;

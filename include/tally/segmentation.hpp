@@ -56,6 +56,16 @@ struct dice_options {
   }
 };
 
+inline void describe_options(identity_text& t, const dice_options& o) {
+  t.field("num_classes", o.num_classes)
+      .field("ignore_index", o.ignore_index)
+      .field("include_background", o.include_background)
+      .field("average", o.average)
+      .field("aggregation_level", o.aggregation_level)
+      .field("input_format", o.input_format)
+      .field("zero_division", o.zero_division);
+}
+
 // DiceScore's state. Global aggregation keeps per-class sums of I, P and T. Samplewise
 // aggregation keeps, per output value, the running sum of the non-NaN per-sample values and
 // their count: O(C) whatever the number of samples.
@@ -83,7 +93,9 @@ class dice_core {
   [[nodiscard]] bool samplewise() const noexcept {
     return opts_.aggregation_level == AggregationLevel::samplewise;
   }
-  [[nodiscard]] std::size_t num_samples() const noexcept { return samples_; }
+  [[nodiscard]] std::size_t num_samples() const noexcept {
+    return static_cast<std::size_t>(samples_);
+  }
 
   void reset() {
     samples_ = 0;
@@ -121,6 +133,43 @@ class dice_core {
       valid_[i] += other.valid_[i];
     }
     samples_ += other.samples_;
+  }
+
+  static constexpr const char* task_name = "";
+
+  [[nodiscard]] reducible_state reducible() {
+    reducible_state s;
+    s.sums.push_back({totals_.v.data(), totals_.v.size()});
+    s.sums.push_back({valid_.data(), valid_.size()});
+    s.sums.push_back({&samples_, 1});
+    s.real_sums.push_back({sums_.data(), sums_.size()});
+    return s;
+  }
+
+  void save_state(state_writer& w) const {
+    w.scalar(samples_);
+    w.array(totals_.v);
+    w.array(sums_);
+    w.array(valid_);
+  }
+  void load_state(state_reader& r) {
+    const std::uint64_t samples = r.scalar("the number of samples");
+    std::vector<std::uint64_t> totals = r.u64_array("the I, P, T totals");
+    std::vector<double> sums = r.f64_array("the per-sample sums");
+    std::vector<std::uint64_t> valid = r.u64_array("the per-sample counts");
+    if (totals.size() != totals_.v.size() || sums.size() != sums_.size() ||
+        valid.size() != valid_.size())
+      fail("load: the arrays hold ", totals.size(), ", ", sums.size(), " and ", valid.size(),
+           " values; this DiceScore keeps ", totals_.v.size(), ", ", sums_.size(), " and ",
+           valid_.size());
+    for (std::size_t i = 0; i < sums.size(); ++i)
+      if (!(sums[i] >= 0.0 && sums[i] <= static_cast<double>(valid[i])) || valid[i] > samples)
+        fail("load: per-sample sum ", i, " is ", sums[i], " over ", valid[i], " of ", samples,
+             " samples; Dice values lie in [0, 1]");
+    samples_ = samples;
+    totals_.v = std::move(totals);
+    sums_ = std::move(sums);
+    valid_ = std::move(valid);
   }
 
   friend bool operator==(const dice_core& a, const dice_core& b) noexcept {
@@ -381,7 +430,7 @@ class dice_core {
   dice_counts totals_;                // global: I, P, T per class
   std::vector<double> sums_;          // samplewise: running sums of non-NaN per-sample values
   std::vector<std::uint64_t> valid_;  // samplewise: how many values each sum holds
-  std::size_t samples_ = 0;
+  std::uint64_t samples_ = 0;
 };
 
 }  // namespace detail
@@ -401,6 +450,7 @@ class DiceScore : public detail::metric_base<DiceScore, detail::dice_core> {
   using base = detail::metric_base<DiceScore, detail::dice_core>;
 
  public:
+  static constexpr const char* metric_name = "DiceScore";
   using Options = detail::dice_options;
   using options_type = Options;
 

@@ -26,6 +26,7 @@ class StatScores : public detail::metric_base<StatScores<Task>, detail::stat_cor
   using base = detail::metric_base<StatScores<Task>, detail::stat_core<Task>>;
 
  public:
+  static constexpr const char* metric_name = "StatScores";
   using options_type = typename Task::Options;
   explicit StatScores(options_type options)
       : base(detail::stat_core<Task>(options, detail::stat_family)) {}

@@ -4,14 +4,18 @@
 #define TALLY_DETAIL_METRIC_BASE_HPP
 
 // The user-facing surface every accumulator shares: update from views or ranges, reset, merge,
-// +=, equality. `Derived` supplies compute() and holds the core (a stat_core or a C x C table).
+// +=, equality, save/load. `Derived` supplies compute() and holds the core (a stat_core or a C x C
+// table).
 
 #include <cstddef>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
 #include "../options.hpp"
 #include "../tensor_view.hpp"
+#include "state_io.hpp"
 #include "thread_pool.hpp"
 
 TALLY_NAMESPACE_BEGIN
@@ -33,8 +37,18 @@ template <class R>
   }
 }
 
+// The adapters' way into a metric's core (tally/mpi.hpp); not for users.
+struct state_access {
+  template <class M>
+  static auto& core(M& m) noexcept {
+    return m.core_;
+  }
+};
+
 template <class Derived, class Core>
 class metric_base {
+  friend struct state_access;
+
  public:
   /// Counts one batch. Throws tally::error on invalid input and then changes nothing.
   template <class P, class T>
@@ -79,6 +93,38 @@ class metric_base {
   /// The raw counts (see each metric's documentation for the layout).
   [[nodiscard]] auto counts() const { return core_.counts(); }
 
+  /// The whole state as portable bytes (little-endian, versioned, checksummed; see
+  /// detail/state_io.hpp), to resume from a checkpoint or send elsewhere:
+  ///
+  ///     std::string bytes = f1.save();
+  ///     tally::MulticlassF1Score resumed(options);
+  ///     resumed.load(bytes);            // resumed == f1
+  [[nodiscard]] std::string save() const {
+    state_writer w(identity());
+    core_.save_state(w);
+    return w.finish();
+  }
+
+  /// Replaces the state with one written by save(). Throws tally::error, and changes nothing,
+  /// if the bytes are not a tally state, are truncated or corrupted, or were saved by another
+  /// metric type or with other options.
+  void load(std::string_view bytes) {
+    state_reader r(bytes, identity());
+    Core loaded = core_;
+    loaded.load_state(r);
+    r.finish();
+    core_ = std::move(loaded);
+  }
+
+  /// The metric and its options as text, e.g. `MulticlassF1Score{num_classes=19, ...}`: what
+  /// save() records and load() compares.
+  [[nodiscard]] std::string identity() const {
+    identity_text t(std::string(Core::task_name) + Derived::metric_name);
+    describe_options(t, core_.options());
+    static_cast<const Derived&>(*this).describe_settings(t);
+    return t.str();
+  }
+
   /// Equal options and equal state.
   friend bool operator==(const Derived& a, const Derived& b) noexcept { return equal(a, b); }
   friend bool operator!=(const Derived& a, const Derived& b) noexcept { return !(a == b); }
@@ -89,6 +135,7 @@ class metric_base {
   // Hooks for metrics with settings beyond the task options (beta, normalize).
   void check_mergeable(const Derived&) const {}
   [[nodiscard]] bool same_settings(const Derived&) const noexcept { return true; }
+  void describe_settings(identity_text&) const {}
 
   Core core_;
 

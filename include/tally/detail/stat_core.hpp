@@ -26,6 +26,7 @@
 #include "kernels_binary.hpp"
 #include "labels.hpp"
 #include "messages.hpp"
+#include "state_io.hpp"
 #include "validate.hpp"
 
 TALLY_NAMESPACE_BEGIN
@@ -191,6 +192,37 @@ class stat_core {
     } else {
       for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
     }
+  }
+
+  static constexpr const char* task_name = Task::name;
+
+  [[nodiscard]] reducible_state reducible() {
+    reducible_state s;
+    if (samplewise()) {
+      s.rows = &counts_;
+      s.row_width = classes_ * BLOCK;
+      s.row_count = &units_;
+    } else {
+      s.sums.push_back({counts_.data(), counts_.size()});
+    }
+    return s;
+  }
+
+  // State: the samples seen (samplewise) and the count blocks.
+  void save_state(state_writer& w) const {
+    w.scalar(units_);
+    w.array(counts_);
+  }
+  void load_state(state_reader& r) {
+    const std::uint64_t units = r.scalar("the number of units");
+    std::vector<std::uint64_t> counts = r.u64_array("the counts");
+    const std::size_t per_unit = classes_ * BLOCK;
+    if (!samplewise() && units != 1) fail("load: a global state has 1 unit, the bytes say ", units);
+    if (units > max_state_counters / per_unit || counts.size() != units * per_unit)
+      fail("load: ", units, " units need ", units * per_unit, " counts, the bytes hold ",
+           counts.size());
+    units_ = static_cast<std::size_t>(units);
+    counts_ = std::move(counts);
   }
 
   friend bool operator==(const stat_core& a, const stat_core& b) noexcept {

@@ -1,0 +1,159 @@
+// Run with mpiexec -n 4: each rank counts its share of one dataset, then tally::mpi::all_reduce
+// (and reduce) must give every rank (or the root) exactly what one process counting all of the
+// data gets. Exits non-zero on any rank that sees a difference.
+#include <tally/mpi.hpp>  // first: it keeps mpi.h's C++ bindings out
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <tally/tally.hpp>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t samples_per_rank_max = 5, H = 8, W = 16, C = 5;
+
+int failures = 0;
+int rank_id = 0;
+
+void expect(bool ok, const std::string& what) {
+  if (!ok) {
+    ++failures;
+    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank_id, what.c_str());
+  }
+}
+
+// The whole dataset: rank r owns samples [first(r), first(r + 1)); shares differ in size, and
+// rank 1 owns none, to check empty contributions.
+std::size_t share(int r) {
+  return r == 1 ? 0 : static_cast<std::size_t>(r % 3) + 2;
+}
+std::size_t first(int r) {
+  std::size_t f = 0;
+  for (int k = 0; k < r; ++k) f += share(k);
+  return f;
+}
+
+struct data {
+  std::vector<std::uint8_t> preds, target;  // (N, H, W), target 255 = void
+};
+
+data dataset(std::size_t n) {
+  std::mt19937 rng(7);
+  data d;
+  for (std::size_t i = 0; i < n * H * W; ++i) {
+    const auto t = static_cast<std::uint8_t>(rng() % C);
+    d.target.push_back(rng() % 8 == 0 ? 255 : t);
+    d.preds.push_back(rng() % 4 == 0 ? static_cast<std::uint8_t>(rng() % C) : t);
+  }
+  return d;
+}
+
+template <class M>
+void update_range(M& m, const data& d, std::size_t begin, std::size_t count) {
+  if (count == 0) return;
+  const tally::Shape s{count, H, W};
+  m.update(tally::tensor_view<const std::uint8_t>(d.preds.data() + begin * H * W, s),
+           tally::tensor_view<const std::uint8_t>(d.target.data() + begin * H * W, s));
+}
+
+bool close(const tally::Result& a, const tally::Result& b) {
+  if (a.shape() != b.shape()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = a[i], y = b[i];
+    if (std::isnan(x) != std::isnan(y)) return false;
+    if (!std::isnan(x) && std::fabs(x - y) > 1e-12) return false;
+  }
+  return true;
+}
+
+// The metric over this rank's share, reduced, against one process over all the data.
+template <class M>
+void check_metric(const char* name, const M& fresh, const data& d, int size, bool exact) {
+  M whole = fresh;
+  update_range(whole, d, 0, first(size));
+  M mine = fresh;
+  update_range(mine, d, first(rank_id), share(rank_id));
+  M reduced_to_root = mine;
+
+  tally::mpi::all_reduce(mine, MPI_COMM_WORLD);
+  if (exact) {
+    expect(mine == whole, std::string(name) + ": all_reduce state equals one process");
+    expect(mine.save() == whole.save(), std::string(name) + ": saved bytes equal");
+  }
+  expect(exact ? mine.compute() == whole.compute() : close(mine.compute(), whole.compute()),
+         std::string(name) + ": all_reduce result equals one process");
+
+  const M before = reduced_to_root;
+  tally::mpi::reduce(reduced_to_root, 2, MPI_COMM_WORLD);
+  if (rank_id == 2)
+    expect(
+        close(reduced_to_root.compute(), whole.compute()) && (!exact || reduced_to_root == whole),
+        std::string(name) + ": reduce to root 2 equals one process");
+  else
+    expect(reduced_to_root == before, std::string(name) + ": reduce leaves non-root ranks alone");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int size = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_id);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (size < 3) {
+    if (rank_id == 0) std::fprintf(stderr, "run with at least 3 ranks (mpiexec -n 4)\n");
+    MPI_Finalize();
+    return 2;
+  }
+  const data d = dataset(first(size));
+
+  tally::Multiclass::Options o;
+  o.num_classes = C;
+  o.ignore_index = 255;
+  check_metric("MulticlassF1Score macro", tally::MulticlassF1Score(o), d, size, true);
+  o.average = tally::Average::none;
+  check_metric("MulticlassJaccardIndex none", tally::MulticlassJaccardIndex(o), d, size, true);
+  check_metric("MulticlassConfusionMatrix", tally::MulticlassConfusionMatrix(o), d, size, true);
+  o.multidim_average = tally::MultidimAverage::samplewise;
+  check_metric("MulticlassStatScores samplewise", tally::MulticlassStatScores(o), d, size, true);
+  check_metric("MulticlassRecall samplewise", tally::MulticlassRecall(o), d, size, true);
+
+  tally::DiceScore::Options dopt;
+  dopt.num_classes = C;
+  dopt.ignore_index = 255;
+  dopt.input_format = tally::InputFormat::index;
+  dopt.aggregation_level = tally::AggregationLevel::global;
+  check_metric("DiceScore global", tally::DiceScore(dopt), d, size, true);
+  // Samplewise Dice adds per-sample doubles: equal up to rounding, not bit for bit.
+  dopt.aggregation_level = tally::AggregationLevel::samplewise;
+  check_metric("DiceScore samplewise", tally::DiceScore(dopt), d, size, false);
+
+  // Different options on one rank: every rank throws, nothing changes.
+  tally::Multiclass::Options g;
+  g.num_classes = C;
+  g.ignore_index = 255;
+  g.zero_division = rank_id == 3 ? 1.0 : 0.0;
+  tally::MulticlassF1Score odd(g);
+  update_range(odd, d, first(rank_id), share(rank_id));
+  const tally::MulticlassF1Score odd_before = odd;
+  bool threw = false;
+  try {
+    tally::mpi::all_reduce(odd, MPI_COMM_WORLD);
+  } catch (const tally::error& e) {
+    threw = std::string(e.what()).find("different types or options") != std::string::npos;
+  }
+  expect(threw, "mismatched options throw tally::error on every rank");
+  expect(odd == odd_before, "mismatched options leave the metric unchanged");
+
+  int total = 0;
+  MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (rank_id == 0)
+    std::printf("tally mpi test on %d ranks: %s (%d failures)\n", size, total ? "FAILED" : "passed",
+                total);
+  MPI_Finalize();
+  return total == 0 ? 0 : 1;
+}

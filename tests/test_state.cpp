@@ -1,0 +1,263 @@
+// save() / load(): round trips for every metric and mode, resuming from a checkpoint, and
+// rejection of foreign, truncated, corrupted or mismatched bytes with the state unchanged.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <tally/tally.hpp>
+#include <type_traits>
+#include <vector>
+
+#include "tally_catch.hpp"
+
+namespace {
+
+using tally::Shape;
+
+struct batch {
+  std::vector<std::uint8_t> labels_p, labels_t;  // (4, 6, 5) label maps, 255 = void
+  std::vector<float> scores;                     // (4, 3, 6, 5) class scores
+  std::vector<float> probs;                      // (4, 3, 6, 5) multilabel / binary probabilities
+  std::vector<std::uint8_t> bin_t;               // (4, 3, 6, 5) 0/1 targets, 255 = void
+};
+
+batch make_batch(unsigned seed) {
+  std::mt19937 rng(seed);
+  batch b;
+  for (int i = 0; i < 4 * 6 * 5; ++i) {
+    b.labels_t.push_back(rng() % 10 == 0 ? 255 : static_cast<std::uint8_t>(rng() % 3));
+    b.labels_p.push_back(static_cast<std::uint8_t>(rng() % 3));
+  }
+  for (int i = 0; i < 4 * 3 * 6 * 5; ++i) {
+    b.scores.push_back(static_cast<float>(rng() % 1000) / 1000.0f);
+    b.probs.push_back(static_cast<float>(rng() % 1000) / 1000.0f);
+    b.bin_t.push_back(rng() % 10 == 0 ? 255 : static_cast<std::uint8_t>(rng() % 2));
+  }
+  return b;
+}
+
+// Feeds one batch in the form the metric's task takes.
+template <class M>
+void feed(M& m, const batch& b) {
+  using O = typename M::options_type;
+  if constexpr (std::is_same_v<O, tally::Multiclass::Options>) {
+    m.update(tally::tensor_view<const float>(b.scores.data(), Shape{4, 3, 6, 5}),
+             tally::tensor_view<const std::uint8_t>(b.labels_t.data(), Shape{4, 6, 5}));
+    m.update(tally::tensor_view<const std::uint8_t>(b.labels_p.data(), Shape{4, 6, 5}),
+             tally::tensor_view<const std::uint8_t>(b.labels_t.data(), Shape{4, 6, 5}));
+  } else if constexpr (std::is_same_v<O, tally::Multilabel::Options>) {
+    m.update(tally::tensor_view<const float>(b.probs.data(), Shape{4, 3, 30}),
+             tally::tensor_view<const std::uint8_t>(b.bin_t.data(), Shape{4, 3, 30}));
+  } else if constexpr (std::is_same_v<O, tally::Binary::Options>) {
+    m.update(tally::tensor_view<const float>(b.probs.data(), Shape{12, 30}),
+             tally::tensor_view<const std::uint8_t>(b.bin_t.data(), Shape{12, 30}));
+  } else {
+    m.update(tally::tensor_view<const std::uint8_t>(b.labels_p.data(), Shape{4, 6, 5}),
+             tally::tensor_view<const std::uint8_t>(b.labels_t.data(), Shape{4, 6, 5}));
+  }
+}
+
+tally::Binary::Options bin_opts(tally::MultidimAverage md) {
+  tally::Binary::Options o;
+  o.ignore_index = 255;
+  o.multidim_average = md;
+  return o;
+}
+tally::Multiclass::Options mc_opts(tally::MultidimAverage md, tally::Average avg) {
+  tally::Multiclass::Options o;
+  o.num_classes = 3;
+  o.ignore_index = 255;
+  o.average = avg;
+  o.multidim_average = md;
+  return o;
+}
+tally::Multilabel::Options ml_opts(tally::MultidimAverage md) {
+  tally::Multilabel::Options o;
+  o.num_labels = 3;
+  o.ignore_index = 255;
+  o.multidim_average = md;
+  return o;
+}
+tally::DiceScore::Options dice_opts(tally::AggregationLevel level) {
+  tally::DiceScore::Options o;
+  o.num_classes = 3;
+  o.ignore_index = 255;
+  o.input_format = tally::InputFormat::index;
+  o.aggregation_level = level;
+  return o;
+}
+
+// The checks every metric gets: round trip, resume, and rejections with the state unchanged.
+template <class M>
+void check_state_io(const M& fresh) {
+  const batch b1 = make_batch(1), b2 = make_batch(2);
+  M m = fresh;
+  feed(m, b1);
+  const std::string bytes = m.save();
+
+  // Round trip: equal state, equal result.
+  M loaded = fresh;
+  loaded.load(bytes);
+  CHECK(loaded == m);
+  CHECK(loaded.compute() == m.compute());
+  CHECK(loaded.save() == bytes);
+
+  // Resume: a loaded checkpoint continues exactly like the original.
+  feed(m, b2);
+  feed(loaded, b2);
+  CHECK(loaded == m);
+  CHECK(loaded.compute() == m.compute());
+
+  // A fresh metric saves and loads too (and loading it empties a used one).
+  M emptied = m;
+  emptied.load(fresh.save());
+  CHECK(emptied == fresh);
+
+  // Truncated at every length, and every byte changed: tally::error, state unchanged.
+  M target = fresh;
+  feed(target, b2);
+  const M before = target;
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    CHECK_THROWS_AS(target.load(bytes.substr(0, n)), tally::error);
+  }
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5A);
+    CHECK_THROWS_AS(target.load(bad), tally::error);
+  }
+  CHECK_THROWS_AS(target.load(bytes + "x"), tally::error);
+  CHECK(target == before);
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const tally::error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, binary metrics") {
+  for (auto md : {tally::MultidimAverage::global, tally::MultidimAverage::samplewise}) {
+    INFO(tally::to_string(md));
+    check_state_io(tally::BinaryStatScores(bin_opts(md)));
+    check_state_io(tally::BinaryF1Score(bin_opts(md)));
+    check_state_io(tally::BinaryFBetaScore(0.5, bin_opts(md)));
+    check_state_io(tally::BinaryAccuracy(bin_opts(md)));
+  }
+  check_state_io(tally::BinaryJaccardIndex(bin_opts(tally::MultidimAverage::global)));
+  check_state_io(tally::BinaryConfusionMatrix(bin_opts(tally::MultidimAverage::global)));
+}
+
+TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, multiclass metrics") {
+  for (auto md : {tally::MultidimAverage::global, tally::MultidimAverage::samplewise})
+    for (auto avg : {tally::Average::macro, tally::Average::none}) {
+      INFO(tally::to_string(md) << " " << tally::to_string(avg));
+      check_state_io(tally::MulticlassStatScores(mc_opts(md, avg)));
+      check_state_io(tally::MulticlassPrecision(mc_opts(md, avg)));
+      check_state_io(tally::MulticlassRecall(mc_opts(md, avg)));
+      check_state_io(tally::MulticlassSpecificity(mc_opts(md, avg)));
+      check_state_io(tally::MulticlassF1Score(mc_opts(md, avg)));
+    }
+  const auto g = mc_opts(tally::MultidimAverage::global, tally::Average::macro);
+  check_state_io(tally::MulticlassJaccardIndex(g));
+  check_state_io(tally::MulticlassConfusionMatrix(g));
+  check_state_io(tally::MulticlassConfusionMatrix(g, tally::Normalize::target));
+}
+
+TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, multilabel and Dice") {
+  for (auto md : {tally::MultidimAverage::global, tally::MultidimAverage::samplewise}) {
+    INFO(tally::to_string(md));
+    check_state_io(tally::MultilabelStatScores(ml_opts(md)));
+    check_state_io(tally::MultilabelRecall(ml_opts(md)));
+  }
+  check_state_io(tally::MultilabelConfusionMatrix(ml_opts(tally::MultidimAverage::global)));
+  check_state_io(tally::DiceScore(dice_opts(tally::AggregationLevel::global)));
+  check_state_io(tally::DiceScore(dice_opts(tally::AggregationLevel::samplewise)));
+}
+
+TEST_CASE("state: load names the saved and the receiving metric when they differ") {
+  const auto o = mc_opts(tally::MultidimAverage::global, tally::Average::macro);
+  tally::MulticlassF1Score f1(o);
+  feed(f1, make_batch(3));
+  const std::string bytes = f1.save();
+
+  auto other = o;
+  other.ignore_index = 254;
+  tally::MulticlassF1Score wrong_options(other);
+  const tally::MulticlassF1Score wrong_before = wrong_options;
+  const std::string msg = error_of([&] { wrong_options.load(bytes); });
+  CHECK(msg.find("ignore_index=255") != std::string::npos);
+  CHECK(msg.find("ignore_index=254") != std::string::npos);
+  CHECK(wrong_options == wrong_before);
+
+  // Same counts, other metric: still rejected (a checkpoint of F1 is not one of Precision).
+  tally::MulticlassPrecision precision(o);
+  CHECK(error_of([&] { precision.load(bytes); }).find("MulticlassF1Score{") != std::string::npos);
+  // FBeta's beta and ConfusionMatrix's normalize are part of the identity.
+  CHECK_THROWS_AS(
+      tally::MulticlassFBetaScore(2.0, o).load(tally::MulticlassFBetaScore(1.0, o).save()),
+      tally::error);
+  CHECK_THROWS_AS(tally::MulticlassConfusionMatrix(o, tally::Normalize::all)
+                      .load(tally::MulticlassConfusionMatrix(o).save()),
+                  tally::error);
+  CHECK(f1.identity() ==
+        "MulticlassF1Score{num_classes=3, ignore_index=255, average=macro, "
+        "multidim_average=global, top_k=1, zero_division=0}");
+  CHECK(tally::BinaryFBetaScore(0.1, tally::Binary::Options{}).identity() ==
+        "BinaryFBetaScore{threshold=0.5, ignore_index=none, multidim_average=global, "
+        "zero_division=0, beta=0.10000000000000001}");
+}
+
+TEST_CASE("state: the byte layout is the documented little-endian format") {
+  tally::BinaryStatScores m(tally::Binary::Options{});
+  const std::vector<std::uint8_t> p{1, 1, 0, 0, 1}, t{1, 0, 0, 1, 1};
+  m.update(p, t);  // tp 2, fp 1, tn 1, fn 1
+  const std::string s = m.save();
+  const std::string id = m.identity();
+  auto u32_at = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (int k = 0; k < 4; ++k)
+      v |= static_cast<std::uint32_t>(
+               static_cast<unsigned char>(s[at + static_cast<std::size_t>(k)]))
+           << (8 * k);
+    return v;
+  };
+  auto u64_at = [&](std::size_t at) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < 8; ++k)
+      v |= static_cast<std::uint64_t>(
+               static_cast<unsigned char>(s[at + static_cast<std::size_t>(k)]))
+           << (8 * k);
+    return v;
+  };
+  REQUIRE(s.size() == 16 + id.size() + 4 + (1 + 8 + 8) + (1 + 8 + 4 * 8) + 8);
+  CHECK(s.compare(0, 8, std::string("TALLYST\0", 8)) == 0);
+  CHECK(u32_at(8) == 1);
+  CHECK(u32_at(12) == id.size());
+  CHECK(s.compare(16, id.size(), id) == 0);
+  std::size_t at = 16 + id.size();
+  CHECK(u32_at(at) == 2);  // two arrays: units, counts
+  at += 4;
+  CHECK(s[at] == 'u');
+  CHECK(u64_at(at + 1) == 1);
+  CHECK(u64_at(at + 9) == 1);  // one unit
+  at += 17;
+  CHECK(s[at] == 'u');
+  CHECK(u64_at(at + 1) == 4);
+  // [[tn, fp], [fn, tp]]
+  CHECK(u64_at(at + 9) == 1);
+  CHECK(u64_at(at + 17) == 1);
+  CHECK(u64_at(at + 25) == 1);
+  CHECK(u64_at(at + 33) == 2);
+
+  // A newer format version is named as such.
+  std::string newer = s;
+  newer[8] = 2;
+  CHECK(error_of([&] { m.load(newer); }).find("format version 2") != std::string::npos);
+  CHECK(error_of([&] { m.load("not a state"); }).find("not a tally state") != std::string::npos);
+}
