@@ -14,7 +14,7 @@
 
 namespace {
 
-constexpr std::size_t samples_per_rank_max = 5, H = 8, W = 16, C = 5;
+constexpr std::size_t H = 8, W = 16, C = 5;
 
 int failures = 0;
 int rank_id = 0;
