@@ -89,6 +89,31 @@ inline class_counts_out hist_row(std::vector<std::uint64_t>& h, std::size_t unit
   return {base, base + C, base + 2 * C};
 }
 
+// Global counting of n label pairs split into chunks of whole 4096-pair blocks: chunk 0 counts
+// into `first`, the others into zeroed private buffers of `width` counters, added to `first` at
+// the end. count(p, t, m, out, scratch) returns false on an invalid value; the first offender in
+// flat order is then reported before anything is added.
+template <class P, class T, class Count>
+void count_label_chunks(const P* p, const T* t, std::size_t n, const multiclass_job& job,
+                        std::uint64_t* first, std::size_t width, const Count& count) {
+  const std::size_t chunks = chunk_count(n / 4096 + 1, n, job.threads);
+  std::vector<std::uint64_t> extra((chunks - 1) * width, 0);
+  std::vector<char> ok(chunks, 1);
+  std::vector<std::size_t> begin(chunks), end(chunks);
+  for_each_chunk(n, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
+    begin[k] = b;
+    end[k] = e;
+    label_scratch scratch;
+    std::uint64_t* out = k == 0 ? first : extra.data() + (k - 1) * width;
+    ok[k] = count(p + b, t + b, e - b, out, scratch);
+  });
+  for (std::size_t k = 0; k < chunks; ++k)
+    if (!ok[k])
+      report_label_error(p + begin[k], t + begin[k], end[k] - begin[k], begin[k], job.C,
+                         job.ignore_index);
+  for (std::size_t i = 0; i < extra.size(); ++i) first[i % width] += extra[i];
+}
+
 // Label maps (P integral). `hist` holds units x 3C zeros.
 template <class P, class T>
 void count_multiclass_labels(const P* p, const T* t, const multiclass_job& job,
@@ -115,22 +140,12 @@ void count_multiclass_labels(const P* p, const T* t, const multiclass_job& job,
     return;
   }
   // Global: one histogram per chunk, summed at the end.
-  const std::size_t chunks = chunk_count(n / 4096 + 1, n, job.threads);
-  std::vector<std::uint64_t> extra((chunks - 1) * 3 * C, 0);
-  std::vector<char> ok(chunks, 1);
-  std::vector<std::size_t> begin(chunks), end(chunks);
-  for_each_chunk(n, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
-    begin[k] = b;
-    end[k] = e;
-    label_scratch scratch;
-    const class_counts_out out = k == 0 ? hist_row(hist, 0, C) : hist_row(extra, k - 1, C);
-    ok[k] = count_class_labels(p + b, t + b, e - b, C, pr, tr, out, scratch);
-  });
-  for (std::size_t k = 0; k < chunks; ++k)
-    if (!ok[k])
-      report_label_error(p + begin[k], t + begin[k], end[k] - begin[k], begin[k], C,
-                         job.ignore_index);
-  for (std::size_t i = 0; i < extra.size(); ++i) hist[i % (3 * C)] += extra[i];
+  count_label_chunks(
+      p, t, n, job, hist.data(), 3 * C,
+      [&](const P* pc, const T* tc, std::size_t m, std::uint64_t* out, label_scratch& scratch) {
+        const class_counts_out o{out, out + C, out + 2 * C};
+        return count_class_labels(pc, tc, m, C, pr, tr, o, scratch);
+      });
 }
 
 // Scores (N, C, R), floating. Predicted labels are made a block at a time and counted at once.
@@ -206,22 +221,11 @@ void count_multiclass_table(const P* p, const T* t, const multiclass_job& job,
   const std::size_t n = job.N * R;
   if constexpr (!std::is_floating_point_v<P>) {
     const label_rule<P> pr(C, std::nullopt);
-    const std::size_t chunks = chunk_count(n / 4096 + 1, n, job.threads);
-    std::vector<std::uint64_t> extra((chunks - 1) * bins, 0);
-    std::vector<char> ok(chunks, 1);
-    std::vector<std::size_t> begin(chunks), end(chunks);
-    for_each_chunk(n, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
-      begin[k] = b;
-      end[k] = e;
-      label_scratch scratch;
-      std::uint64_t* out = k == 0 ? table.data() : extra.data() + (k - 1) * bins;
-      ok[k] = count_label_table(p + b, t + b, e - b, C, pr, tr, out, scratch);
-    });
-    for (std::size_t k = 0; k < chunks; ++k)
-      if (!ok[k])
-        report_label_error(p + begin[k], t + begin[k], end[k] - begin[k], begin[k], C,
-                           job.ignore_index);
-    for (std::size_t i = 0; i < extra.size(); ++i) table[i % bins] += extra[i];
+    count_label_chunks(
+        p, t, n, job, table.data(), bins,
+        [&](const P* pc, const T* tc, std::size_t m, std::uint64_t* out, label_scratch& scratch) {
+          return count_label_table(pc, tc, m, C, pr, tr, out, scratch);
+        });
   } else {
     constexpr std::size_t block = 4096;
     const std::size_t per_sample = (R + block - 1) / block;
