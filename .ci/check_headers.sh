@@ -65,11 +65,13 @@ elif python3 -c 'import torch' >/dev/null 2>&1; then
   torch_inc=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "include"))')
   torch_flags="-isystem $torch_inc -isystem $torch_inc/torch/csrc/api/include"
 fi
+# torch.hpp includes only ATen's core headers (Debian's libtorch-dev puts them in /usr/include;
+# <torch/torch.h> lives deeper, in include/torch/csrc/api/include, and takes 8x longer to probe).
 # shellcheck disable=SC2086
-if compiles torch/torch.h $torch_flags; then
+if compiles ATen/core/Tensor.h $torch_flags; then
   extra[torch.hpp]="$torch_flags"
 else
-  skipped+=("torch.hpp (LibTorch headers not found; set LIBTORCH=/path/to/libtorch)")
+  skipped+=("torch.hpp (LibTorch headers not found; install libtorch-dev or set LIBTORCH=/path/to/libtorch)")
 fi
 
 headers=()

@@ -3,7 +3,8 @@
 # tally's tests, examples or benchmarks.
 #
 #   a. install (default options, tests off): layout, no lib/ or binaries, version file
-#   b. find_package from the installed tree (+ COMPONENTS fmt, and its clean failure without fmt)
+#   b. find_package from the installed tree (+ COMPONENTS fmt, mpi and torch when their
+#      dependency is here, and the clean failure of COMPONENTS fmt without fmt)
 #   c. FetchContent from a local git URL; the consumer's ctest lists only its own tests
 #   d. add_subdirectory
 #   e. FetchContent with FIND_PACKAGE_ARGS: picks the installed tree, else fetches
@@ -16,7 +17,8 @@
 #
 # usage: .ci/check_packaging.sh        (KEEP_WORK=1 keeps the scratch directory)
 # needs: cmake >= 3.21 (steps e and h need 3.24), ninja, a C++17 compiler, git, pkg-config;
-#        fmt >= 9 (libfmt-dev) to check tally::fmt, else only its failure is checked.
+#        fmt >= 9 (libfmt-dev) to check tally::fmt, else only its failure is checked; MPI
+#        (libopenmpi-dev) and LibTorch (libtorch-dev) to check tally::mpi and tally::torch.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -98,7 +100,7 @@ assert_no_leaks() {
     fail "tests that are not the consumer's are registered in $dir (above)"
   fi
   objects=$(ninja -C "$dir" -t targets all | sed -n 's/^\([^:]*\.o\): .*/\1/p')
-  if grep -v '^CMakeFiles/consumer\(_fmt\)\?\.dir/' <<<"$objects"; then
+  if grep -v '^CMakeFiles/consumer\(_fmt\|_mpi\|_torch\)\?\.dir/' <<<"$objects"; then
     fail "the consumer in $dir compiles sources that are not its own (above)"
   fi
   if ninja -C "$dir" -t targets all | grep -E '^(Experimental|Nightly|Continuous)[A-Za-z]*:'; then
@@ -120,7 +122,11 @@ run cmake --install "$work/tally"
 
 have_fmt=0
 grep -q '^fmt_DIR:PATH=/' "$work/tally/CMakeCache.txt" && have_fmt=1
-echo "   fmt >= 9 found: $([[ $have_fmt == 1 ]] && echo yes || echo no)"
+# The adapters whose dependency the default build found: their components are checked in b.
+components=()
+grep -q '^MPI_CXX_HEADER_DIR:PATH=/' "$work/tally/CMakeCache.txt" && components+=(mpi)
+grep -q '^Torch_DIR:PATH=/' "$work/tally/CMakeCache.txt" && components+=(torch)
+echo "   fmt >= 9 found: $([[ $have_fmt == 1 ]] && echo yes || echo no); other components: ${components[*]:-none}"
 
 # Every header of the checkout, the adapters included, and nothing else under include/.
 expected=$(cd "$root/include" && find tally -name '*.hpp' | sort)
@@ -173,13 +179,14 @@ echo "   layout, headers and version file (SameMajorVersion, ARCH_INDEPENDENT) a
 
 # ------------------------------------------------------------------------------------------------
 step "b. find_package(tally) from the installed tree"
-if [[ $have_fmt == 1 ]]; then
-  consumer "$work/b" "-DCMAKE_PREFIX_PATH=$prefix" -DTALLY_CONSUMER_MODE=find_package \
-    -DTALLY_CONSUMER_FMT=REQUIRED
-  [[ -x "$work/b/consumer_fmt" ]] || fail "the tally::fmt consumer was not built"
-else
-  consumer "$work/b" "-DCMAKE_PREFIX_PATH=$prefix" -DTALLY_CONSUMER_MODE=find_package
-fi
+fmt_mode=AUTO
+[[ $have_fmt == 0 ]] || fmt_mode=REQUIRED
+consumer "$work/b" "-DCMAKE_PREFIX_PATH=$prefix" -DTALLY_CONSUMER_MODE=find_package \
+  "-DTALLY_CONSUMER_FMT=$fmt_mode" "-DTALLY_CONSUMER_COMPONENTS=$(IFS=';'; echo "${components[*]}")"
+[[ $have_fmt == 0 || -x "$work/b/consumer_fmt" ]] || fail "the tally::fmt consumer was not built"
+for c in "${components[@]}"; do
+  [[ -x "$work/b/consumer_$c" ]] || fail "the tally::$c consumer was not built"
+done
 grep -qxF "tally_DIR:PATH=$prefix/share/cmake/tally" "$work/b/CMakeCache.txt" ||
   fail "the consumer did not use $prefix/share/cmake/tally: $(grep '^tally_DIR' "$work/b/CMakeCache.txt")"
 assert_no_leaks "$work/b"
@@ -270,8 +277,6 @@ run cmake "-DTALLY_SOURCE_DIR=$root" "-DREPLAY_DIR=$work/vcpkg" "-DREPLAY_FEATUR
 package="$work/vcpkg/packages/tally_x64-linux"
 # As a vcpkg user: find_package through the installed tree's share/tally (fmt's own package stands
 # in for vcpkg's fmt). Only tally::tally is compiled; tally::fmt is resolved at configure time.
-fmt_mode=AUTO
-[[ $have_fmt == 0 ]] || fmt_mode=REQUIRED
 run cmake -S "$consumer_src" -B "$work/f" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON "-DTALLY_EXPECTED_VERSION=$version" \
   "-DCMAKE_PREFIX_PATH=$package" -DTALLY_CONSUMER_MODE=find_package "-DTALLY_CONSUMER_FMT=$fmt_mode"

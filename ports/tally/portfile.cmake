@@ -15,9 +15,10 @@ vcpkg_from_github(
 # tests/packaging/replay_portfile.cmake runs this file with stand-ins for the vcpkg functions,
 # so CI checks these options and the layout below without the vcpkg tool.
 #
-# The fmt feature changes nothing here: <tally/format.hpp> is always installed, and the installed
-# tallyConfig.cmake creates tally::fmt when the consumer's find_package() finds fmt. The feature
-# only makes vcpkg install fmt.
+# The features (fmt, mpi, torch) change nothing here: every adapter header is always installed,
+# and the installed tallyConfig.cmake creates tally::fmt, tally::mpi or tally::torch when the
+# consumer asks for the component and its find_package() finds the dependency. A feature only
+# makes vcpkg install that dependency; MPI and LibTorch are not looked up while building the port.
 vcpkg_cmake_configure(
     SOURCE_PATH "${SOURCE_PATH}"
     OPTIONS
@@ -25,6 +26,8 @@ vcpkg_cmake_configure(
         -DTALLY_BUILD_EXAMPLES=OFF
         -DTALLY_BUILD_BENCHMARKS=OFF
         -DTALLY_INSTALL=ON
+        -DTALLY_WITH_MPI=OFF
+        -DTALLY_WITH_TORCH=OFF
 )
 vcpkg_cmake_install()
 

@@ -1,0 +1,492 @@
+// <tally/torch.hpp>: an update from at::Tensor equals the update from the same values through
+// tally::tensor_view, for every dtype, memory layout and metric family; invalid tensors throw
+// tally::error before anything is counted. Built as its own program, tally_torch_tests.
+#include <ATen/ATen.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <tally/tally.hpp>
+#include <tally/torch.hpp>
+#include <type_traits>
+#include <vector>
+
+#include "tally_catch.hpp"
+
+namespace {
+
+using tally::Shape;
+
+template <class E>
+struct tt_tag {
+  using type = E;
+};
+
+template <class... E, class F>
+void tt_for_each(F&& f) {
+  (f(tt_tag<E>{}), ...);
+}
+
+// The dtype whose elements are E (the pointer path's reference mapping).
+template <class E>
+at::ScalarType tt_dtype() {
+  if constexpr (std::is_same_v<E, bool>) return at::kBool;
+  else if constexpr (std::is_same_v<E, std::uint8_t>) return at::kByte;
+  else if constexpr (std::is_same_v<E, std::int8_t>) return at::kChar;
+  else if constexpr (std::is_same_v<E, std::int16_t>) return at::kShort;
+  else if constexpr (std::is_same_v<E, std::int32_t>) return at::kInt;
+  else if constexpr (std::is_same_v<E, std::int64_t>) return at::kLong;
+  else if constexpr (std::is_same_v<E, float>) return at::kFloat;
+  else {
+    static_assert(std::is_same_v<E, double>, "no dtype for this element type");
+    return at::kDouble;
+  }
+}
+
+std::vector<std::int64_t> tt_sizes(const Shape& s) { return {s.begin(), s.end()}; }
+
+// A tensor of `dtype` holding `values` (int64 or double) with shape s; always its own storage.
+template <class V>
+at::Tensor tt_tensor(const std::vector<V>& values, const Shape& s, at::ScalarType dtype) {
+  REQUIRE(values.size() == s.numel());
+  const at::ScalarType from = std::is_floating_point_v<V> ? at::kDouble : at::kLong;
+  return at::from_blob(const_cast<V*>(values.data()), tt_sizes(s), from)
+      .to(dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+// The values as elements of type E (std::vector<bool> has no data(), hence the array).
+template <class E, class V>
+std::unique_ptr<E[]> tt_cast(const std::vector<V>& values) {
+  std::unique_ptr<E[]> out(new E[values.size() ? values.size() : 1]);
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = static_cast<E>(values[i]);
+  return out;
+}
+
+// A tensor's values (any real dtype) as doubles, read through a Double copy.
+std::vector<double> tt_values(const at::Tensor& t) {
+  const at::Tensor d = t.to(at::kDouble).contiguous();
+  const double* p = d.data_ptr<double>();
+  return std::vector<double>(p, p + d.numel());
+}
+
+std::vector<std::int64_t> tt_labels(std::size_t n, std::int64_t lo, std::int64_t hi,
+                                    std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int64_t> dist(lo, hi);
+  std::vector<std::int64_t> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+std::vector<double> tt_scores(std::size_t n, double lo, double hi, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<double> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Updates one copy of `proto` through tally::torch::update and one through tensor_views of P
+// and T holding the same values; both must count the same.
+template <class P, class T, class M, class PV, class TV>
+void tt_same_as_pointer(const M& proto, const std::vector<PV>& pv, const Shape& ps,
+                        const std::vector<TV>& tv, const Shape& ts) {
+  INFO("preds dtype " << tt_dtype<P>() << ", target dtype " << tt_dtype<T>());
+  M by_tensor = proto;
+  M by_pointer = proto;
+  tally::torch::update(by_tensor, tt_tensor(pv, ps, tt_dtype<P>()), tt_tensor(tv, ts, tt_dtype<T>()));
+  const auto p = tt_cast<P>(pv);
+  const auto t = tt_cast<T>(tv);
+  by_pointer.update(tally::tensor_view<const P>(p.get(), ps), tally::tensor_view<const T>(t.get(), ts));
+  CHECK(by_tensor == by_pointer);
+  CHECK(by_tensor.compute() == by_pointer.compute());
+  CHECK(by_tensor != proto);  // something was counted
+}
+
+tally::Multiclass::Options tt_multiclass(std::int64_t classes) {
+  tally::Multiclass::Options o;
+  o.num_classes = classes;
+  o.ignore_index = 7;  // fits every integral dtype
+  return o;
+}
+
+// The message of the tally::error that f throws (empty when it throws nothing).
+template <class F>
+std::string tt_error(F&& f) {
+  try {
+    f();
+  } catch (const tally::error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// f must throw tally::error whose message contains every piece, and leave m unchanged.
+template <class M, class F>
+void tt_rejects(M& m, F&& f, const std::vector<std::string>& pieces) {
+  const M before = m;
+  CHECK_THROWS_AS(f(m), tally::error);
+  const std::string msg = tt_error([&] { f(m); });
+  INFO(msg);
+  for (const std::string& piece : pieces) CHECK(msg.find(piece) != std::string::npos);
+  CHECK(m == before);
+}
+
+}  // namespace
+
+// --- every dtype equals the pointer path ------------------------------------------------------
+
+TEST_CASE("torch: MulticlassF1Score from label tensors of every integral dtype") {
+  const Shape s{2, 3, 4};
+  const auto preds = tt_labels(s.numel(), 0, 4, 1);
+  auto target = tt_labels(s.numel(), 0, 4, 2);
+  target[3] = target[10] = 7;  // ignore_index
+  const tally::MulticlassF1Score proto(tt_multiclass(5));
+  tt_for_each<std::uint8_t, std::int8_t, std::int16_t, std::int32_t, std::int64_t>([&](auto tag) {
+    using E = typename decltype(tag)::type;
+    tt_same_as_pointer<E, std::int64_t>(proto, preds, s, target, s);
+    tt_same_as_pointer<std::int64_t, E>(proto, preds, s, target, s);
+    tt_same_as_pointer<E, E>(proto, preds, s, target, s);
+  });
+}
+
+TEST_CASE("torch: MulticlassF1Score from float and double scores (N, C, H, W)") {
+  const Shape ps{2, 4, 3, 5}, ts{2, 3, 5};
+  const auto scores = tt_scores(ps.numel(), -3.0, 3.0, 3);
+  auto target = tt_labels(ts.numel(), 0, 3, 4);
+  target[0] = 7;
+  tally::Multiclass::Options o = tt_multiclass(4);
+  o.average = tally::Average::none;
+  const tally::MulticlassF1Score proto(o);
+  tt_for_each<std::uint8_t, std::int8_t, std::int16_t, std::int32_t, std::int64_t>([&](auto tag) {
+    using E = typename decltype(tag)::type;
+    tt_same_as_pointer<float, E>(proto, scores, ps, target, ts);
+    tt_same_as_pointer<double, E>(proto, scores, ps, target, ts);
+  });
+}
+
+TEST_CASE("torch: BinaryStatScores with probabilities, logits and labels of every dtype") {
+  const Shape s{3, 8};
+  const auto probs = tt_scores(s.numel(), 0.0, 1.0, 5);
+  const auto logits = tt_scores(s.numel(), -4.0, 4.0, 6);
+  const auto labels = tt_labels(s.numel(), 0, 1, 7);
+  const auto target = tt_labels(s.numel(), 0, 1, 8);
+  const tally::BinaryStatScores proto(tally::Binary::Options{});
+  tt_for_each<bool, std::uint8_t, std::int8_t, std::int16_t, std::int32_t, std::int64_t>(
+      [&](auto tag) {
+        using E = typename decltype(tag)::type;
+        tt_same_as_pointer<float, E>(proto, probs, s, target, s);
+        tt_same_as_pointer<float, E>(proto, logits, s, target, s);
+        tt_same_as_pointer<E, E>(proto, labels, s, target, s);
+      });
+  tt_same_as_pointer<double, std::uint8_t>(proto, probs, s, target, s);
+  tt_same_as_pointer<bool, std::int64_t>(proto, labels, s, target, s);
+}
+
+TEST_CASE("torch: MultilabelStatScores (N, L, ...) with probabilities and 0-1 labels") {
+  const Shape s{4, 3, 5};
+  const auto probs = tt_scores(s.numel(), 0.0, 1.0, 9);
+  const auto labels = tt_labels(s.numel(), 0, 1, 10);
+  const auto target = tt_labels(s.numel(), 0, 1, 11);
+  tally::Multilabel::Options o;
+  o.num_labels = 3;
+  o.average = tally::Average::none;
+  const tally::MultilabelStatScores proto(o);
+  tt_for_each<bool, std::uint8_t, std::int8_t, std::int16_t, std::int32_t, std::int64_t>(
+      [&](auto tag) {
+        using E = typename decltype(tag)::type;
+        tt_same_as_pointer<float, E>(proto, probs, s, target, s);
+        tt_same_as_pointer<E, E>(proto, labels, s, target, s);
+      });
+  tt_same_as_pointer<double, bool>(proto, probs, s, target, s);
+}
+
+TEST_CASE("torch: MulticlassConfusionMatrix from labels and from scores") {
+  const Shape ps{3, 4, 6}, ts{3, 6};
+  const auto labels = tt_labels(ts.numel(), 0, 3, 12);
+  auto target = tt_labels(ts.numel(), 0, 3, 13);
+  target[5] = 7;
+  const auto scores = tt_scores(ps.numel(), 0.0, 1.0, 14);
+  const tally::MulticlassConfusionMatrix proto(tt_multiclass(4));
+  tt_for_each<std::uint8_t, std::int8_t, std::int16_t, std::int32_t, std::int64_t>([&](auto tag) {
+    using E = typename decltype(tag)::type;
+    tt_same_as_pointer<E, E>(proto, labels, ts, target, ts);
+    tt_same_as_pointer<float, E>(proto, scores, ps, target, ts);
+  });
+  tt_same_as_pointer<double, std::int64_t>(proto, scores, ps, target, ts);
+}
+
+TEST_CASE("torch: DiceScore from index maps of every integral dtype") {
+  const Shape s{2, 6, 7};
+  const auto preds = tt_labels(s.numel(), 0, 3, 15);
+  auto target = tt_labels(s.numel(), 0, 3, 16);
+  target[1] = target[40] = 7;
+  tally::DiceScore::Options o;
+  o.num_classes = 4;
+  o.ignore_index = 7;
+  o.input_format = tally::InputFormat::index;
+  const tally::DiceScore proto(o);
+  tt_for_each<std::uint8_t, std::int8_t, std::int16_t, std::int32_t, std::int64_t>([&](auto tag) {
+    using E = typename decltype(tag)::type;
+    tt_same_as_pointer<E, E>(proto, preds, s, target, s);
+    tt_same_as_pointer<E, std::int64_t>(proto, preds, s, target, s);
+    tt_same_as_pointer<std::uint8_t, E>(proto, preds, s, target, s);
+  });
+}
+
+TEST_CASE("torch: DiceScore takes floating one-hot targets but not floating index maps") {
+  const Shape s{2, 3, 4, 4}, is{2, 4, 4};
+  const auto scores = tt_scores(s.numel(), 0.0, 1.0, 17);
+  const auto labels = tt_labels(is.numel(), 0, 2, 18);
+  const at::Tensor one_hot =
+      at::one_hot(tt_tensor(labels, is, at::kLong), 3).permute({0, 3, 1, 2}).contiguous();
+  const std::vector<double> target = tt_values(one_hot);
+  tally::DiceScore::Options o;
+  o.num_classes = 3;
+  const tally::DiceScore proto(o);  // one_hot input
+  tt_same_as_pointer<float, float>(proto, scores, s, target, s);
+  tt_same_as_pointer<double, double>(proto, scores, s, target, s);
+  tt_same_as_pointer<float, std::uint8_t>(proto, scores, s, target, s);
+
+  o.input_format = tally::InputFormat::index;
+  tally::DiceScore index(o);
+  tt_rejects(
+      index,
+      [&](tally::DiceScore& m) {
+        tally::torch::update(m, tt_tensor(labels, is, at::kLong), tt_tensor(labels, is, at::kFloat));
+      },
+      {"target", "floating-point", "integral"});
+}
+
+// --- conversions --------------------------------------------------------------------------------
+
+TEST_CASE("torch: non-contiguous tensors count as their contiguous copies") {
+  const Shape nhwc_shape{2, 4, 5, 5};
+  const auto scores = tt_scores(nhwc_shape.numel(), -1.0, 1.0, 19);
+  const auto labels = tt_labels(2 * 4 * 10, 0, 4, 20);
+  tally::Multiclass::Options o = tt_multiclass(5);
+  o.average = tally::Average::none;
+  const tally::MulticlassF1Score proto(o);
+
+  // Channels-last scores: (N, H, W, C) data seen as (N, C, H, W); a strided slice as target.
+  const at::Tensor nhwc = tt_tensor(scores, nhwc_shape, at::kFloat);
+  const at::Tensor nchw = nhwc.permute({0, 3, 1, 2});
+  const at::Tensor wide = tt_tensor(labels, Shape{2, 4, 10}, at::kByte);
+  const at::Tensor sliced = wide.slice(2, 0, 10, 2);  // (2, 4, 5), every other column
+  REQUIRE_FALSE(nchw.is_contiguous());
+  REQUIRE_FALSE(sliced.is_contiguous());
+  tally::MulticlassF1Score strided = proto, contiguous = proto, pointer = proto;
+  tally::torch::update(strided, nchw, sliced);
+  tally::torch::update(contiguous, nchw.contiguous(), sliced.contiguous());
+  const std::vector<double> ps_values = tt_values(nchw);
+  const std::vector<double> t_values = tt_values(sliced);
+  const auto p = tt_cast<float>(ps_values);
+  const auto t = tt_cast<std::uint8_t>(t_values);
+  pointer.update(tally::tensor_view<const float>(p.get(), Shape{2, 5, 4, 5}),
+                 tally::tensor_view<const std::uint8_t>(t.get(), Shape{2, 4, 5}));
+  CHECK(strided == contiguous);
+  CHECK(strided == pointer);
+  CHECK(strided != proto);
+
+  // A transposed label matrix, and an expanded (stride 0) target.
+  const at::Tensor lt = tt_tensor(labels, Shape{8, 10}, at::kLong).t();  // (10, 8)
+  const at::Tensor row = tt_tensor(std::vector<std::int64_t>{0, 1, 2, 3, 4, 7, 1, 2}, Shape{1, 8},
+                                   at::kLong).expand({10, 8});
+  REQUIRE_FALSE(lt.is_contiguous());
+  REQUIRE_FALSE(row.is_contiguous());
+  tally::MulticlassF1Score a = proto, b = proto;
+  tally::torch::update(a, lt, row);
+  tally::torch::update(b, lt.contiguous(), row.contiguous());
+  CHECK(a == b);
+  CHECK(a != proto);
+}
+
+TEST_CASE("torch: Half and BFloat16 scores count as their values in float") {
+  const Shape ps{2, 4, 3, 3}, ts{2, 3, 3};
+  const auto scores = tt_scores(ps.numel(), -2.0, 2.0, 21);
+  const auto target = tt_labels(ts.numel(), 0, 3, 22);
+  tally::Multiclass::Options o = tt_multiclass(4);
+  o.average = tally::Average::none;
+  const tally::MulticlassF1Score f1(o);
+  tally::Binary::Options bo;
+  const tally::BinaryStatScores binary(bo);
+  const auto binary_target = tt_labels(ps.numel(), 0, 1, 23);
+  for (const at::ScalarType dtype : {at::kHalf, at::kBFloat16}) {
+    INFO("dtype " << dtype);
+    const at::Tensor low = tt_tensor(scores, ps, dtype);
+    // The pointer path reads the rounded values as float.
+    const auto rounded = tt_cast<float>(tt_values(low));
+    const auto t = tt_cast<std::int64_t>(target);
+    tally::MulticlassF1Score by_tensor = f1, by_pointer = f1;
+    tally::torch::update(by_tensor, low, tt_tensor(target, ts, at::kLong));
+    by_pointer.update(tally::tensor_view<const float>(rounded.get(), ps),
+                      tally::tensor_view<const std::int64_t>(t.get(), ts));
+    CHECK(by_tensor == by_pointer);
+    CHECK(by_tensor != f1);
+
+    const auto bt = tt_cast<std::uint8_t>(binary_target);
+    tally::BinaryStatScores b_tensor = binary, b_pointer = binary;
+    tally::torch::update(b_tensor, low, tt_tensor(binary_target, ps, at::kByte));
+    b_pointer.update(tally::tensor_view<const float>(rounded.get(), ps),
+                     tally::tensor_view<const std::uint8_t>(bt.get(), ps));
+    CHECK(b_tensor == b_pointer);
+  }
+}
+
+TEST_CASE("torch: a negative view counts its negated values") {
+  const Shape s{4, 6};
+  const auto logits = tt_scores(s.numel(), -3.0, 3.0, 24);
+  const auto target = tt_labels(s.numel(), 0, 1, 25);
+  const at::Tensor neg = tt_tensor(logits, s, at::kFloat)._neg_view();
+  REQUIRE(neg.is_neg());
+  std::vector<double> negated(logits);
+  for (double& v : negated) v = -v;
+  const tally::BinaryStatScores proto(tally::Binary::Options{});
+  tally::BinaryStatScores by_view = proto, by_values = proto;
+  tally::torch::update(by_view, neg, tt_tensor(target, s, at::kLong));
+  tally::torch::update(by_values, tt_tensor(negated, s, at::kFloat), tt_tensor(target, s, at::kLong));
+  CHECK(by_view == by_values);
+}
+
+TEST_CASE("torch: tensors that require grad are read without recording autograd") {
+  const Shape ps{2, 3, 4}, ts{2, 4};
+  const auto scores = tt_scores(ps.numel(), -1.0, 1.0, 26);
+  const auto target = tt_labels(ts.numel(), 0, 2, 27);
+  const at::Tensor leaf = tt_tensor(scores, ps, at::kDouble).requires_grad_(true);
+  const at::Tensor half_leaf = tt_tensor(scores, ps, at::kHalf).requires_grad_(true);
+  const tally::MulticlassF1Score proto(tt_multiclass(3));
+  tally::MulticlassF1Score a = proto, b = proto, c = proto;
+  tally::torch::update(a, leaf, tt_tensor(target, ts, at::kLong));
+  tally::torch::update(b, leaf.detach(), tt_tensor(target, ts, at::kLong));
+  tally::torch::update(c, half_leaf, tt_tensor(target, ts, at::kLong));
+  CHECK(a == b);
+  CHECK(a != proto);
+  CHECK(c != proto);
+  CHECK_FALSE(leaf.grad().defined());
+}
+
+TEST_CASE("torch: an empty batch is counted like the pointer path") {
+  const tally::MulticlassF1Score proto(tt_multiclass(3));
+  tally::MulticlassF1Score by_tensor = proto, by_pointer = proto;
+  tally::torch::update(by_tensor, at::empty({0, 3}, at::kFloat), at::empty({0}, at::kLong));
+  by_pointer.update(tally::tensor_view<const float>(nullptr, Shape{0, 3}),
+                    tally::tensor_view<const std::int64_t>(nullptr, Shape{0}));
+  CHECK(by_tensor == by_pointer);
+}
+
+// --- errors -------------------------------------------------------------------------------------
+
+TEST_CASE("torch: invalid tensors throw tally::error and leave the metric unchanged") {
+  const Shape s{2, 5};
+  const auto labels = tt_labels(s.numel(), 0, 2, 28);
+  const at::Tensor good = tt_tensor(labels, s, at::kLong);
+  tally::MulticlassF1Score m(tt_multiclass(3));
+  tally::torch::update(m, good, good);  // a state that is not the initial one
+  using M = tally::MulticlassF1Score;
+
+  SECTION("undefined tensors") {
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, at::Tensor(), good); },
+               {"preds", "undefined"});
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, good, at::Tensor()); },
+               {"target", "undefined"});
+  }
+  SECTION("unsupported dtypes are named") {
+    const at::Tensor complex = at::zeros({2, 5}, at::kComplexFloat);
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, complex, good); },
+               {"preds", "ComplexFloat", "Long", "Float"});
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, good, complex); },
+               {"target", "ComplexFloat", "Byte"});
+    const at::Tensor quantized =
+        at::quantize_per_tensor(at::zeros({2, 5}, at::kFloat), 0.1, 0, at::kQUInt8);
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, quantized, good); },
+               {"preds", "QUInt8"});
+  }
+  SECTION("floating targets: targets must be integral") {
+    for (const at::ScalarType dtype : {at::kFloat, at::kDouble, at::kHalf, at::kBFloat16}) {
+      INFO("dtype " << dtype);
+      tt_rejects(m, [&](M& x) { tally::torch::update(x, good, good.to(dtype)); },
+                 {"target", "floating dtype", c10::toString(dtype), "integral"});
+    }
+  }
+  SECTION("preds and target on different devices") {
+    const at::Tensor meta = at::empty({2, 5}, at::TensorOptions().dtype(at::kLong).device(at::kMeta));
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, good, meta); },
+               {"preds", "cpu", "target", "meta", "device"});
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, meta, meta); }, {"meta device", "no values"});
+  }
+  SECTION("rank 0 and rank above 8") {
+    const at::Tensor scalar = at::scalar_tensor(1, at::kLong);
+    REQUIRE(scalar.dim() == 0);
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, scalar, scalar); },
+               {"preds", "0-dim", "reshape"});
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, good, scalar); }, {"target", "0-dim"});
+    const at::Tensor rank9 = at::zeros({1, 1, 1, 1, 1, 1, 1, 1, 2}, at::kLong);
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, rank9, rank9); }, {"preds", "9", "8"});
+  }
+  SECTION("sparse tensors") {
+    const at::Tensor sparse = good.to_sparse();
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, sparse, good); },
+               {"preds", "Sparse", "to_dense"});
+  }
+  SECTION("the metric's own checks: the same message as the pointer path") {
+    std::vector<std::int64_t> bad = labels;
+    bad[6] = -3;  // not ignore_index 7, outside [0, 3)
+    for (const at::ScalarType dtype : {at::kChar, at::kShort, at::kInt, at::kLong}) {
+      INFO("dtype " << dtype);
+      const at::Tensor t = tt_tensor(bad, s, dtype);
+      tt_rejects(m, [&](M& x) { tally::torch::update(x, good, t); },
+                 {"target value -3 at index 6"});
+      const auto raw = tt_cast<std::int64_t>(bad);
+      M y = m;
+      const std::string by_pointer = tt_error([&] {
+        y.update(tally::tensor_view<const std::int64_t>(raw.get(), s),
+                 tally::tensor_view<const std::int64_t>(raw.get(), s));
+      });
+      M z = m;
+      CHECK(tt_error([&] { tally::torch::update(z, t, t); }) == by_pointer);
+    }
+    const at::Tensor scores = at::zeros({2, 4, 5}, at::kFloat);  // 4 classes, not 3
+    tt_rejects(m, [&](M& x) { tally::torch::update(x, scores, good); }, {"4", "3"});
+  }
+}
+
+// --- tally::parallel ----------------------------------------------------------------------------
+
+TEST_CASE("torch: the parallel overload counts like the serial one") {
+  // Above the ~1M elements under which parallel updates run serially.
+  const Shape s{4, 512, 640};
+  const auto target_values = tt_labels(s.numel(), 0, 18, 29);
+  at::Tensor target = tt_tensor(target_values, s, at::kByte);
+  target.slice(2, 0, 8).fill_(255);  // a void border
+  const at::Tensor preds = (target.to(at::kLong) + 1).remainder(19).to(at::kByte);
+  preds.slice(1, 0, 100).fill_(3);
+
+  tally::Multiclass::Options o;
+  o.num_classes = 19;
+  o.ignore_index = 255;
+  const tally::MulticlassJaccardIndex proto(o);
+  tally::MulticlassJaccardIndex serial = proto, threaded = proto;
+  tally::torch::update(serial, preds, target);
+  tally::torch::update(threaded, preds, target, tally::parallel{2});
+  CHECK(serial == threaded);
+  CHECK(serial != proto);
+
+  tally::DiceScore::Options d;
+  d.num_classes = 19;
+  d.ignore_index = 255;
+  d.input_format = tally::InputFormat::index;
+  tally::DiceScore dice_serial(d), dice_threaded(d);
+  tally::torch::update(dice_serial, preds, target);
+  tally::torch::update(dice_threaded, preds, target, tally::parallel{2});
+  CHECK(dice_serial == dice_threaded);
+
+  // A rejected parallel update changes nothing either.
+  tt_rejects(
+      threaded,
+      [&](tally::MulticlassJaccardIndex& x) {
+        tally::torch::update(x, preds, target.to(at::kFloat), tally::parallel{2});
+      },
+      {"target", "floating dtype"});
+}
