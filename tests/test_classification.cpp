@@ -533,6 +533,28 @@ TEST_CASE("multiclass FBeta with beta 0.5 weighs precision, beta 2 weighs recall
     CHECK(cl_eval(tally::MulticlassFBetaScore(1.0, cl_mc(3, Average::none)), preds, target) ==
           cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::none)), preds, target));
   }
+  SECTION("a beta whose square overflows gives recall, one whose square underflows precision") {
+    // beta^2 = inf would make the textbook formula inf/inf = NaN; beta^2 = 0 drops fn.
+    const auto big = cl_eval(tally::MulticlassFBetaScore(1e200, cl_mc(3, Average::none)), preds,
+                             target);
+    const auto tiny = cl_eval(tally::MulticlassFBetaScore(1e-200, cl_mc(3, Average::none)),
+                              preds, target);
+    cl_expect(big, Shape{3}, {0.5, 1, 1});
+    cl_expect(tiny, Shape{3}, {1, 0.5, 1});
+  }
+}
+
+TEST_CASE("F-beta with tp = 0 and some fp or fn is 0 for every beta, never zero_division") {
+  // C = 2, one position: target 0, pred 1. Class 0: tp 0, fp 0, fn 1; class 1: tp 0, fp 1, fn 0.
+  // At beta 1e-200 (beta^2 = 0) the formula's denominator for class 0 is 0; at beta 1e200
+  // (beta^2 = inf) class 1's is inf * 0 = NaN. Both are 0 by the limit, as for any other beta.
+  const std::vector<int> preds{1}, target{0};
+  for (const double beta : {1e-200, 1e-3, 0.5, 2.0, 1e3, 1e200}) {
+    CAPTURE(beta);
+    cl_expect(cl_eval(tally::MulticlassFBetaScore(beta, cl_mc(2, Average::none, std::nullopt, 1.0)),
+                      preds, target),
+              Shape{2}, {0, 0});
+  }
 }
 
 // =============================================================================================

@@ -6,6 +6,7 @@
 // From exact per-class counts to scores (SEMANTICS.md sections 4 and 5), in double, in a fixed
 // order: classes ascending, sum of w * s first, then one division by the sum of w.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -56,8 +57,16 @@ struct sums {
     case score_kind::precision: return ratio(s.tp, s.tp + s.fp, zd);
     case score_kind::recall: return ratio(s.tp, s.tp + s.fn, zd);
     case score_kind::fbeta: {
+      // 0/0 only when every count is 0: for a beta whose square underflows to 0 the formula
+      // would otherwise drop fn, and for one whose square (times a count) overflows it would
+      // give inf/inf = NaN; such a valid (finite, > 0) beta is scaled instead.
+      if (s.tp + s.fp + s.fn == 0.0) return zd;
+      if (s.tp == 0.0) return 0.0;
       const double b2 = spec.beta * spec.beta;
-      return ratio((1 + b2) * s.tp, (1 + b2) * s.tp + b2 * s.fn + s.fp, zd);
+      const double num = (1 + b2) * s.tp, den = num + b2 * s.fn + s.fp;
+      if (std::isfinite(den)) return num / den;
+      const double inv = 1 / b2;  // divide through by b2
+      return (inv + 1) * s.tp / ((inv + 1) * s.tp + s.fn + inv * s.fp);
     }
     case score_kind::specificity: return ratio(s.tn, s.tn + s.fp, 0.0);
     case score_kind::accuracy:
