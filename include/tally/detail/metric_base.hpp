@@ -8,11 +8,13 @@
 // table).
 
 #include <cstddef>
+#include <new>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
+#include "../error.hpp"
 #include "../options.hpp"
 #include "../tensor_view.hpp"
 #include "state_io.hpp"
@@ -53,7 +55,7 @@ class metric_base {
   /// Counts one batch. Throws tally::error on invalid input and then changes nothing.
   template <class P, class T>
   void update(tensor_view<const P> preds, tensor_view<const T> target) {
-    core_.update(preds, target);
+    counted_update(preds, target, 1);
   }
 
   /// Counts one batch given as contiguous ranges (shape (n)) or tensor_views.
@@ -61,19 +63,19 @@ class metric_base {
   void update(const PR& preds, const TR& target) {
     auto p = as_view(preds);
     auto t = as_view(target);
-    core_.update(p, t);
+    counted_update(p, t, 1);
   }
 
   /// Counts one batch with several threads (see tally::parallel); same result as update().
   template <class P, class T>
   void update(tensor_view<const P> preds, tensor_view<const T> target, parallel how) {
-    core_.update(preds, target, resolve_threads(how.threads));
+    counted_update(preds, target, resolve_threads(how.threads));
   }
   template <class PR, class TR>
   void update(const PR& preds, const TR& target, parallel how) {
     auto p = as_view(preds);
     auto t = as_view(target);
-    core_.update(p, t, resolve_threads(how.threads));
+    counted_update(p, t, resolve_threads(how.threads));
   }
 
   /// Back to the state right after construction.
@@ -83,6 +85,10 @@ class metric_base {
   /// equal; otherwise tally::error and nothing changes.
   Derived& merge(const Derived& other) {
     static_cast<Derived&>(*this).check_mergeable(other);
+    // Name both sides' options, so the message shows which one differs and how.
+    if (!(core_.options() == other.core_.options()))
+      fail("merge: ", identity(), " cannot merge ", other.identity(),
+           "; only metrics built with equal options can be merged");
     core_.merge(other.core_);
     return static_cast<Derived&>(*this);
   }
@@ -128,6 +134,22 @@ class metric_base {
   /// Equal options and equal state.
   friend bool operator==(const Derived& a, const Derived& b) noexcept { return equal(a, b); }
   friend bool operator!=(const Derived& a, const Derived& b) noexcept { return !(a == b); }
+
+ private:
+  // Every update's working memory (histograms, kernel scratch, per-chunk buffers) is allocated
+  // inside core_.update, which commits nothing until it has counted the whole batch; a failed
+  // allocation anywhere there is a tally::error like a failed state allocation (SEMANTICS 3.1),
+  // never std::bad_alloc, and leaves the accumulator as it was.
+  template <class P, class T>
+  void counted_update(tensor_view<const P> preds, tensor_view<const T> target,
+                      std::size_t threads) {
+    try {
+      core_.update(preds, target, threads);
+    } catch (const std::bad_alloc&) {
+      fail("update: cannot allocate the working memory for a batch of ", target.size(),
+           " target elements; split the batch");
+    }
+  }
 
  protected:
   explicit metric_base(Core core) : core_(std::move(core)) {}
