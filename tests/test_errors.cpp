@@ -1,6 +1,8 @@
 // The bad-input catalogue (SEMANTICS.md section 3): every rejected option and input throws exactly
 // tally::error, with a message naming the argument, the bad value and its flat index, and a
 // rejected update leaves the accumulator exactly as it was (3.3, strong guarantee).
+// The table-driven catalogue in test_errors_catalogue.cpp runs every rule against every metric
+// type, input width and kernel path; the cases here are the readable, hand-written examples.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -539,6 +541,43 @@ TEST_CASE("errors: a uint8 255 is compared by value with ignore_index") {
       x.update(errs_view(p, Shape{2, 3}), errs_view(t, Shape{2, 3}));
     });
   });
+}
+
+TEST_CASE("errors: uint64 labels above INT64_MAX are named with their own value") {
+  // The value is printed as it is (not clamped or wrapped to a negative int64), and the message
+  // does not suggest it as an ignore_index, which is an int64.
+  const std::uint64_t huge = std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t just_above = std::uint64_t{1} << 63;
+  const std::vector<std::uint64_t> good{0, 1, 2};
+  for (std::uint64_t v : {huge, just_above}) {
+    INFO("value " << v);
+    const std::vector<std::uint64_t> bad{0, v, 2};
+    const std::string text = std::to_string(v);
+    errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+      using M = typename decltype(tag)::type;
+      INFO(name);
+      errs_require_update_rejected(
+          errs_make<M>(errs_mc(6)), [](M& x) { errs_good_mc(x); },
+          [&](M& x) { x.update(errs_view(good), errs_view(bad)); },
+          {"target value " + text + " at index 1", "cannot be an ignore_index"});
+      errs_require_update_rejected(
+          errs_make<M>(errs_mc(6, -1)), [](M& x) { errs_good_mc(x); },
+          [&](M& x) { x.update(errs_view(bad), errs_view(good)); },
+          {"preds value " + text + " at index 1", "outside [0, 6)"});
+    });
+    tally::DiceScore::Options o;
+    o.num_classes = 3;
+    o.input_format = tally::InputFormat::index;
+    errs_require_update_rejected(
+        tally::DiceScore(o),
+        [&](tally::DiceScore& x) {
+          x.update(errs_view(good, Shape{1, 3}), errs_view(good, Shape{1, 3}));
+        },
+        [&](tally::DiceScore& x) {
+          x.update(errs_view(good, Shape{1, 3}), errs_view(bad, Shape{1, 3}));
+        },
+        {"target value " + text + " at index 1"});
+  }
 }
 
 TEST_CASE("errors: multiclass pred labels are checked at kept positions only") {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <ostream>
 #include <type_traits>
 
 #include "../version.hpp"
@@ -37,19 +38,36 @@ template <class T>
   return static_cast<label_bits_t<T>>(v);
 }
 
-// The value of v as a signed 64-bit number for messages; uint64 values above INT64_MAX are
-// clamped (they are out of range of every class count anyway).
-template <class T>
-[[nodiscard]] constexpr long long label_value(T v) noexcept {
-  if constexpr (std::is_same_v<T, bool>) {
-    return v ? 1 : 0;
-  } else if constexpr (std::is_unsigned_v<T> && sizeof(T) == 8) {
-    return v > static_cast<T>(std::numeric_limits<long long>::max())
-               ? std::numeric_limits<long long>::max()
-               : static_cast<long long>(v);
-  } else {
-    return static_cast<long long>(v);
+// A label's value for messages: every value of every label type, uint64 values above INT64_MAX
+// included (ignore_index is an int64, so no such value can be one).
+struct label_number {
+  long long value = 0;  // the value, when it fits in int64
+  unsigned long long unsigned_value = 0;
+  bool above_int64 = false;  // a uint64 value above INT64_MAX: unsigned_value holds it
+
+  [[nodiscard]] bool equals(std::int64_t v) const noexcept { return !above_int64 && value == v; }
+  friend std::ostream& operator<<(std::ostream& out, const label_number& n) {
+    if (n.above_int64) return out << n.unsigned_value;
+    return out << n.value;
   }
+};
+
+template <class T>
+[[nodiscard]] constexpr label_number label_value(T v) noexcept {
+  label_number n;
+  if constexpr (std::is_same_v<T, bool>) {
+    n.value = v ? 1 : 0;
+  } else if constexpr (std::is_unsigned_v<T> && sizeof(T) == 8) {
+    if (v > static_cast<T>(std::numeric_limits<long long>::max())) {
+      n.above_int64 = true;
+      n.unsigned_value = static_cast<unsigned long long>(v);
+    } else {
+      n.value = static_cast<long long>(v);
+    }
+  } else {
+    n.value = static_cast<long long>(v);
+  }
+  return n;
 }
 
 // Checks labels of type T against [0, count) and against ignore_index, by value.

@@ -16,7 +16,7 @@
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 
-[[noreturn]] inline void fail_target(long long v, std::size_t index, std::uint64_t count,
+[[noreturn]] inline void fail_target(const label_number& v, std::size_t index, std::uint64_t count,
                                      bool binary_values,
                                      const std::optional<std::int64_t>& ignore_index) {
   std::string expected =
@@ -24,19 +24,22 @@ namespace detail {
   if (ignore_index)
     fail("target value ", v, " at index ", index, " ", expected, " and is not ignore_index ",
          *ignore_index);
+  if (v.above_int64)
+    fail("target value ", v, " at index ", index, " ", expected,
+         "; it is above INT64_MAX, so it cannot be an ignore_index (an int64)");
   fail("target value ", v, " at index ", index, " ", expected,
        "; to skip positions with this label, pass ignore_index = ", v);
 }
 
-[[noreturn]] inline void fail_pred_label(long long v, std::size_t index, std::uint64_t count,
-                                         bool binary_values,
+[[noreturn]] inline void fail_pred_label(const label_number& v, std::size_t index,
+                                         std::uint64_t count, bool binary_values,
                                          const std::optional<std::int64_t>& ignore_index) {
   std::string expected =
       binary_values ? std::string(
                           "is not 0 or 1 (integral preds are labels; pass floating-point preds "
                           "for probabilities or logits)")
                     : message("is outside [0, ", count, ")");
-  if (ignore_index && *ignore_index == v)
+  if (ignore_index && v.equals(*ignore_index))
     fail("preds value ", v, " at index ", index, " ", expected,
          "; a prediction may equal ignore_index ", v, " only where the target is ignored");
   fail("preds value ", v, " at index ", index, " ", expected);
