@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every example of a build under valgrind's memcheck, once per kernel family valgrind can
+# execute (scalar and AVX2; valgrind has no AVX-512, and hides it from the CPU detection), and
+# fails on any error report or definite/indirect leak.
+#
+# usage: .ci/valgrind_examples.sh [build dir]     (default build/release-tests: g++ -O2)
+#
+# Examples that link LibTorch are skipped: Debian's LibTorch loads libhwy, whose start-up code
+# executes an instruction valgrind 3.19 does not know (rdtscp), before main() runs. The LibTorch
+# adapter runs under ASan + UBSan instead (preset asan).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build/release-tests}
+command -v valgrind >/dev/null || { echo "valgrind not found (Debian: valgrind)"; exit 1; }
+[[ -d "$build/examples" ]] || { echo "no examples in $build (build it first)"; exit 1; }
+
+runs=0
+for exe in "$build"/examples/*; do
+  [[ -f "$exe" && -x "$exe" ]] || continue
+  name=$(basename "$exe")
+  if ldd "$exe" | grep -q 'libtorch'; then
+    echo "skip  $name (links LibTorch; see the top of this script)"
+    continue
+  fi
+  for isa in scalar avx2; do
+    log=$(mktemp)
+    if ! TALLY_ISA=$isa valgrind --quiet --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite,indirect --track-origins=yes "$exe" >"$log" 2>&1; then
+      cat "$log"
+      echo "FAIL  $name (TALLY_ISA=$isa): valgrind reported errors or the example failed (above)"
+      exit 1
+    fi
+    rm -f "$log"
+    runs=$((runs + 1))
+    echo "ok    $name (TALLY_ISA=$isa)"
+  done
+done
+[[ $runs -gt 0 ]] || { echo "no example ran under valgrind"; exit 1; }
+echo "valgrind: $runs example runs, no errors"
