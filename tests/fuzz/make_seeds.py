@@ -28,7 +28,7 @@ def main():
     # fuzz_multiclass: kind, count, ignore_index mode, average, multidim, top_k, zd, beta/normalize
     for kind in range(9):
         for variant in range(6):
-            count = [3, 6, 19, 24, 200 + 10, 2][variant]        # 2..24 below 190, odd sizes above
+            count = [3, 6, 19, 24, 190 + 16, 2][variant]        # 2..24 below 190; 206 -> C = 257
             ii = [0, 4, 7, 5, 11, 9][variant]                    # none, 255, in range, -1, odd, C
             avg = variant % 4
             md = 1 if variant == 3 else 0
