@@ -122,11 +122,8 @@ class dice_core {
            valid_.capacity() * sizeof(std::uint64_t);
   }
 
+  // Options already compared by metric_base::merge.
   void merge(const dice_core& other) {
-    if (!(opts_ == other.opts_))
-      fail(
-          "merge: the two DiceScores have different options; only metrics built with equal "
-          "options can be merged");
     for (std::size_t i = 0; i < totals_.v.size(); ++i) totals_.v[i] += other.totals_.v[i];
     for (std::size_t i = 0; i < sums_.size(); ++i) {
       sums_[i] += other.sums_[i];

@@ -85,7 +85,8 @@ class metric_base {
   /// equal; otherwise tally::error and nothing changes.
   Derived& merge(const Derived& other) {
     static_cast<Derived&>(*this).check_mergeable(other);
-    // Name both sides' options, so the message shows which one differs and how.
+    // The one options check of every merge (the cores assume equal options); naming both
+    // sides shows which option differs and how.
     if (!(core_.options() == other.core_.options()))
       fail("merge: ", identity(), " cannot merge ", other.identity(),
            "; only metrics built with equal options can be merged");

@@ -181,11 +181,8 @@ class stat_core {
     }
   }
 
+  // Options already compared by metric_base::merge (logit_kept_only_ follows the metric type).
   void merge(const stat_core& other) {
-    if (!(opts_ == other.opts_) || logit_kept_only_ != other.logit_kept_only_)
-      fail(
-          "merge: the two metrics have different options; only metrics built with equal "
-          "options can be merged");
     if (samplewise()) {
       counts_.insert(counts_.end(), other.counts_.begin(), other.counts_.end());
       units_ += other.units_;
