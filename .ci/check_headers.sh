@@ -75,7 +75,7 @@ else
 fi
 
 headers=()
-for h in include/tally/*.hpp include/tally/detail/*.hpp; do
+for h in include/tally/*.hpp include/tally/detail/*.hpp include/tally/detail/kernels/*.hpp; do
   [[ -e "$h" ]] || continue
   name=${h#include/tally/}
   case "$name" in

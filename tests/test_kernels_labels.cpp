@@ -1,5 +1,5 @@
 // The fast counting kernels are exact: count_class_labels / count_label_table (every kernel of
-// kernels_labels.hpp: per-class, hit/miss, table, large-C) and argmax_block (kernels_scores.hpp)
+// kernels/generic/labels.inl: per-class, hit/miss, table, large-C) and argmax_block (scores.inl)
 // give bit-for-bit the result of straightforward references written here, under every ISA cap
 // the CPU supports, for every label type pair, class count and awkward length; invalid values are
 // caught wherever they sit; and parallel updates (count_multiclass.hpp, the thread pool) equal
@@ -18,9 +18,9 @@
 #include <string>
 #include <tally/detail/count.hpp>
 #include <tally/detail/count_multiclass.hpp>
-#include <tally/detail/cpu.hpp>
-#include <tally/detail/kernels_labels.hpp>
-#include <tally/detail/kernels_scores.hpp>
+#include <tally/detail/isa.hpp>
+#include <tally/detail/kernels.hpp>
+#include <tally/detail/kernels/dispatch.hpp>
 #include <tally/detail/labels.hpp>
 #include <tally/detail/thread_pool.hpp>
 #include <tally/tally.hpp>
@@ -44,9 +44,39 @@ using td::isa;
 // Every cap the CPU (and TALLY_ISA) allows, lowest first.
 std::vector<isa> kl_isas() {
   std::vector<isa> out;
-  for (isa i : {isa::scalar, isa::avx2, isa::avx512})
-    if (static_cast<int>(i) <= static_cast<int>(td::detected_isa())) out.push_back(i);
+  // The emulated build (tests/support/emulate_x86.hpp) exists for the AVX-512 rungs; the others
+  // run natively in the other builds.
+#if defined(TALLY_KERNELS_EMULATED)
+  const int lowest = td::rank(isa::avx512);
+#else
+  const int lowest = 0;
+#endif
+  for (int r = lowest; r <= td::rank(td::detected_isa()); ++r) out.push_back(td::at_rank(r));
   return out;
+}
+
+// Forces one label kernel for its lifetime (count_class_labels then runs it wherever it can count
+// C classes), then restores the previous choice.
+class kl_kernel_scope {
+ public:
+  explicit kl_kernel_scope(td::label_kernel k) : previous_(td::set_label_kernel(k)) {}
+  kl_kernel_scope(const kl_kernel_scope&) = delete;
+  kl_kernel_scope& operator=(const kl_kernel_scope&) = delete;
+  ~kl_kernel_scope() { (void)td::set_label_kernel(previous_); }
+
+ private:
+  td::label_kernel previous_;
+};
+
+const char* kl_kernel_name(td::label_kernel k) {
+  switch (k) {
+    case td::label_kernel::automatic: return "automatic";
+    case td::label_kernel::per_class: return "per_class";
+    case td::label_kernel::hit_miss: return "hit_miss";
+    case td::label_kernel::table: return "table";
+    case td::label_kernel::large: return "large";
+  }
+  return "?";
 }
 
 // Restores the cap found at construction when it goes out of scope (also when a REQUIRE throws).
@@ -510,15 +540,24 @@ void kl_check_kernels(const kl_case& c, const P* p, const T* t, kl_work& w, cons
   if (!d.empty()) w.rep.fail(kl_describe<P, T>(c, "count_label_table", level) + ": " + d);
 }
 
-// Reference, count_label_pairs, then the kernels under every ISA, on data already in p and t.
+// Reference, count_label_pairs, then the kernels under every ISA, on data already in p and t:
+// the automatic choice, and one forced kernel rotating with the seed (every kernel meets every
+// kind of case over a test).
 template <class P, class T>
 void kl_check_all(const kl_case& c, const P* p, const T* t, kl_work& w) {
   kl_reference(p, t, c.n, c.C, c.ii, w.e);
   ++w.rep.cases;
   kl_check_pairs(c, p, t, w);
+  static const td::label_kernel forced[] = {td::label_kernel::per_class,
+                                            td::label_kernel::hit_miss, td::label_kernel::table,
+                                            td::label_kernel::large};
+  const td::label_kernel k = forced[c.seed % std::size(forced)];
   for (isa level : w.isas) {
     w.guard.use(level);
     kl_check_kernels(c, p, t, w, td::to_string(level));
+    const kl_kernel_scope scope(k);
+    kl_check_kernels(c, p, t, w,
+                     (std::string(td::to_string(level)) + " forced " + kl_kernel_name(k)).c_str());
   }
 }
 
@@ -1049,11 +1088,24 @@ TEST_CASE("kernels: the ISA guard restores the previous cap, also when the test 
   CHECK(after == before);
 }
 
+TEST_CASE("kernels: kernel_isa() and the dispatch name the same rung, under every cap") {
+  kl_isa_guard guard;
+  for (isa level : kl_isas()) {
+    guard.use(level);
+    const std::string expected = level == isa::avx512vbmi2 ? "avx512" : td::to_string(level);
+    CHECK(std::string(tally::kernel_isa()) == expected);
+    CHECK(td::with_rung([](auto tag) { return decltype(tag)::level; }) == level);
+  }
+#if defined(__aarch64__) && !defined(TALLY_NO_SIMD)
+  CHECK(td::detected_isa() == isa::neon);
+#endif
+}
+
 TEST_CASE(
     "kernels: count_class_labels and count_label_table equal a reference, every ISA and type "
     "pair") {
   kl_work w;
-  INFO("detected isa " << td::to_string(td::detected_isa()) << ", vbmi2 " << td::has_vbmi2());
+  INFO("detected isa " << td::to_string(td::detected_isa()));
   std::size_t pair_index = 0;
   kl_for_each_int_type([&](auto ptag) {
     using P = typename decltype(ptag)::type;
@@ -1078,98 +1130,67 @@ TEST_CASE(
   CHECK(w.rep.failures == 0);
 }
 
-#if TALLY_X86_SIMD
-// On a CPU with VBMI2 the dispatch sends 1-byte labels with 4 < C <= 24 to the hit/miss kernel
-// once n >= 64, so the AVX-512 per-class kernel only sees short batches there. Called directly,
-// it is checked for long batches too (it is what AVX-512 CPUs without VBMI2 run).
-template <class P, class T>
-void kl_run_per_class_direct(const kl_case& c, kl_work& w) {
-  kl_array<P> p = kl_alloc<P>(c.n, c.offset, P(1), P(1));
-  kl_array<T> t = kl_alloc<T>(c.n, c.offset, T(1), T(1));
-  kl_fill(c, p.data, t.data);
-  kl_reference(p.data, t.data, c.n, c.C, c.ii, w.e);
-  ++w.rep.cases;
-  const td::label_rule<P> pr(c.C, std::nullopt);
-  const td::label_rule<T> tr(c.C, c.ii);
-  w.bases(c.C);
-  w.tp = w.b_tp;
-  w.pd = w.b_pd;
-  w.tg = w.b_tg;
-  const bool ok = td::per_class_groups<true>(
-      reinterpret_cast<const std::uint8_t*>(p.data), reinterpret_cast<const std::uint8_t*>(t.data),
-      c.n, c.C, 0, tr.has_ignore,
-      tr.has_ignore ? static_cast<std::uint8_t>(td::label_bits(tr.ignore)) : std::uint8_t{0},
-      static_cast<std::uint8_t>(pr.limit), static_cast<std::uint8_t>(tr.limit),
-      td::class_counts_out{w.tp.data(), w.pd.data(), w.tg.data()});
-  const std::string d = kl_describe<P, T>(c, "per_class_groups<avx512>", "avx512");
-  if (ok != w.e.valid) {
-    w.rep.fail(d + ": returned " + (ok ? "true" : "false"));
-    return;
-  }
-  if (!ok) return;
-  std::string diff = kl_diff("tp", w.tp, w.b_tp.data(), w.e.tp.data(), c.C);
-  if (diff.empty()) diff = kl_diff("pred", w.pd, w.b_pd.data(), w.e.pred.data(), c.C);
-  if (diff.empty()) diff = kl_diff("target", w.tg, w.b_tg.data(), w.e.target.data(), c.C);
-  if (!diff.empty()) w.rep.fail(d + ": " + diff);
-}
-#endif
-
 TEST_CASE(
-    "kernels: the AVX-512 per-class byte kernel, called directly, for C up to 24 and long "
-    "batches") {
-#if TALLY_X86_SIMD
-  if (td::detected_isa() != isa::avx512) {
-    SUCCEED("no AVX-512 here");
-    return;
-  }
+    "kernels: every label kernel, forced, counts C up to 24 and long batches exactly, every ISA") {
+  // The automatic choice sends each C to one kernel; forced, each kernel counts every C it can,
+  // over batches past its folds, with ignored targets and invalid values in the middle and in
+  // the tail.
   kl_work w;
   std::uint64_t seed = 900;
   const std::size_t lengths[] = {0, 1, 63, 64, 65, 255 * 64 - 1, 255 * 64 + 1, 20001};
-  for (std::size_t C = 2; C <= 24; ++C) {
-    const std::optional<std::int64_t> iis[] = {std::nullopt, std::int64_t{255}, std::int64_t{-1},
-                                               std::int64_t{0}, static_cast<std::int64_t>(C) - 1};
-    for (std::size_t li = 0; li < std::size(lengths); ++li) {
-      kl_case c;
-      c.C = C;
-      c.n = lengths[li];
-      c.ii = iis[(C + li) % std::size(iis)];
-      c.kind = static_cast<int>((C + li) % kl_kind_count);
-      c.offset = 1 + (C + li) % 7;
-      c.seed = ++seed;
-      kl_run_per_class_direct<std::uint8_t, std::uint8_t>(c, w);
-      c.seed = ++seed;
-      kl_run_per_class_direct<std::int8_t, std::uint8_t>(c, w);
-      c.seed = ++seed;
-      kl_run_per_class_direct<std::uint8_t, std::int8_t>(c, w);
-    }
-    // An invalid pred or target in the middle and in the masked tail of a long batch.
-    for (std::size_t q : {std::size_t{9000}, std::size_t{20000}}) {
-      kl_case c;
-      c.C = C;
-      c.n = 20001;
-      c.seed = ++seed;
-      kl_array<std::uint8_t> p = kl_alloc<std::uint8_t>(c.n, 1, 1, 1);
-      kl_array<std::uint8_t> t = kl_alloc<std::uint8_t>(c.n, 1, 1, 1);
-      kl_fill(c, p.data, t.data);
-      for (int which = 0; which < 2; ++which) {
-        const std::uint8_t saved = which ? p.data[q] : t.data[q];
-        (which ? p.data[q] : t.data[q]) = static_cast<std::uint8_t>(C + (q % 3));
-        std::vector<std::uint64_t> a(C, 0), b(C, 0), e(C, 0);
-        ++w.rep.cases;
-        if (td::per_class_groups<true>(p.data, t.data, c.n, C, 0, false, 0,
-                                       static_cast<std::uint8_t>(C), static_cast<std::uint8_t>(C),
-                                       td::class_counts_out{a.data(), b.data(), e.data()}))
-          w.rep.fail("per_class_groups<avx512> C=" + std::to_string(C) + ": bad " +
-                     (which ? "pred" : "target") + " at " + std::to_string(q) + " not reported");
-        (which ? p.data[q] : t.data[q]) = saved;
+  for (td::label_kernel k : {td::label_kernel::per_class, td::label_kernel::hit_miss,
+                             td::label_kernel::table, td::label_kernel::large}) {
+    const kl_kernel_scope scope(k);
+    INFO("forced " << kl_kernel_name(k));
+    for (std::size_t C = 2; C <= 24; ++C) {
+      const std::optional<std::int64_t> iis[] = {std::nullopt, std::int64_t{255},
+                                                 std::int64_t{-1}, std::int64_t{0},
+                                                 static_cast<std::int64_t>(C) - 1};
+      for (std::size_t li = 0; li < std::size(lengths); ++li) {
+        kl_case c;
+        c.C = C;
+        c.n = lengths[li];
+        c.ii = iis[(C + li) % std::size(iis)];
+        c.kind = static_cast<int>((C + li) % kl_kind_count);
+        c.offset = 1 + (C + li) % 7;
+        c.seed = ++seed;
+        kl_run_case<std::uint8_t, std::uint8_t>(c, w);
+        c.seed = ++seed;
+        kl_run_case<std::int8_t, std::uint8_t>(c, w);
+        c.seed = ++seed;
+        kl_run_case<std::uint16_t, std::int64_t>(c, w);
+      }
+      // An invalid pred or target in the middle and in the tail of a long batch.
+      for (std::size_t q : {std::size_t{9000}, std::size_t{20000}}) {
+        kl_case c;
+        c.C = C;
+        c.n = 20001;
+        c.seed = ++seed;
+        kl_array<std::uint8_t> p = kl_alloc<std::uint8_t>(c.n, 1, 1, 1);
+        kl_array<std::uint8_t> t = kl_alloc<std::uint8_t>(c.n, 1, 1, 1);
+        kl_fill(c, p.data, t.data);
+        for (int which = 0; which < 2; ++which) {
+          const std::uint8_t saved = which ? p.data[q] : t.data[q];
+          (which ? p.data[q] : t.data[q]) = static_cast<std::uint8_t>(C + (q % 3));
+          for (isa level : w.isas) {
+            w.guard.use(level);
+            std::vector<std::uint64_t> a(C, 0), b(C, 0), e(C, 0);
+            ++w.rep.cases;
+            const td::label_rule<std::uint8_t> rule(C, std::nullopt);
+            if (td::count_class_labels(p.data, t.data, c.n, C, rule, rule,
+                                       td::class_counts_out{a.data(), b.data(), e.data()},
+                                       w.scratch))
+              w.rep.fail(std::string(kl_kernel_name(k)) + " " + td::to_string(level) +
+                         " C=" + std::to_string(C) + ": bad " + (which ? "pred" : "target") +
+                         " at " + std::to_string(q) + " not reported");
+          }
+          (which ? p.data[q] : t.data[q]) = saved;
+        }
       }
     }
   }
   INFO(w.rep.cases << " cases, " << w.rep.failures << " failures");
   CHECK(w.rep.failures == 0);
-#else
-  SUCCEED("no x86 SIMD kernels in this build");
-#endif
 }
 
 TEST_CASE("kernels: long runs past every fold and flush boundary are counted exactly") {

@@ -13,7 +13,7 @@
 #include "detail/count.hpp"
 #include "detail/count_multiclass.hpp"
 #include "detail/dice.hpp"
-#include "detail/kernels_labels.hpp"
+#include "detail/kernels.hpp"
 #include "detail/labels.hpp"
 #include "detail/metric_base.hpp"
 #include "detail/validate.hpp"
@@ -337,8 +337,8 @@ class dice_core {
     const std::size_t t_base = n * (lay.target_one_hot ? C * R : R);
     if constexpr (std::is_floating_point_v<P>) {
       // Only a one-hot tensor can be floating here (check_layout rejects floating index maps).
-      const std::size_t nan = argmax_classes(p, C, R, pred_argmax);
-      if (nan != npos) fail("preds value NaN at index ", p_base + nan, ": scores must not be NaN");
+      argmax_labels(p, C, R, pred_argmax, p_base, "preds value NaN at index ",
+                    ": scores must not be NaN");
       count_with_pred_labels(pred_argmax.data(), false, t, lay, k, 0, t_base, target_argmax,
                              scratch);
     } else {
@@ -347,22 +347,32 @@ class dice_core {
     }
   }
 
+  // Argmax over the class axis of one sample's floating one-hot tensor (C, R); ties and all-zero
+  // pixels go to the lowest index. A NaN is named by its flat index.
+  template <class S>
+  static void argmax_labels(const S* s, std::size_t C, std::size_t R,
+                            std::vector<std::uint32_t>& out, std::size_t base, const char* what,
+                            const char* why) {
+    out.resize(R);
+    if (argmax_block(s, C, R, R, out.data())) fail(what, base + find_nan(s, C * R), why);
+  }
+
   template <class P, class T>
   void count_with_pred_labels(const P* p, bool pred_bits, const T* t, const layout& lay,
                               dice_counts& k, std::size_t p_base, std::size_t t_base,
                               std::vector<std::uint32_t>& target_argmax,
                               label_scratch& scratch) const {
     if constexpr (std::is_floating_point_v<T>) {
-      const std::size_t nan = argmax_classes(t, reducer_.C, lay.R, target_argmax);
-      if (nan != npos)
-        fail("target value NaN at index ", t_base + nan, ": one-hot values must not be NaN");
+      argmax_labels(t, reducer_.C, lay.R, target_argmax, t_base, "target value NaN at index ",
+                    ": one-hot values must not be NaN");
       count_pair(p, pred_bits, target_argmax.data(), false, lay, k, p_base, 0, scratch);
     } else {
       count_pair(p, pred_bits, t, lay.target_one_hot, lay, k, p_base, t_base, scratch);
     }
   }
 
-  // Both sides integral: labels (R) or 0/1 per channel (C, R).
+  // Both sides integral: labels (R) or 0/1 per channel (C, R). The kernels count; when one
+  // reports an invalid value, report_pair_error names the first one.
   template <class P, class T>
   void count_pair(const P* p, bool pred_bits, const T* t, bool target_bits, const layout& lay,
                   dice_counts& k, std::size_t p_base, std::size_t t_base,
@@ -371,19 +381,46 @@ class dice_core {
     const label_rule<T> target_rule(target_bits ? 2 : C,
                                     target_bits ? std::nullopt : opts_.ignore_index);
     const label_rule<P> pred_rule(pred_bits ? 2 : C, std::nullopt);
+    bool ok;
     if (!pred_bits && !target_bits) {
       // Label maps: I, P and T are tp, predicted and target counts of the label kernels.
-      if (!count_class_labels(p, t, R, C, pred_rule, target_rule, {k.I(), k.P(), k.T()}, scratch)) {
-        const std::size_t bad =
-            count_label_pairs(p, t, R, pred_rule, target_rule, [](std::size_t, std::size_t) {});
-        const std::size_t i = bad == npos ? 0 : bad;
-        if (!target_rule.valid(t[i]) && !target_rule.ignored(t[i]))
-          fail_target(label_value(t[i]), t_base + i, C, false, opts_.ignore_index);
-        fail_pred_label(label_value(p[i]), p_base + i, C, false, opts_.ignore_index);
+      ok = count_class_labels(p, t, R, C, pred_rule, target_rule, {k.I(), k.P(), k.T()}, scratch);
+    } else if (pred_bits && target_bits) {
+      // Two one-hot tensors: per channel a binary decision, as a multilabel (1, C, R) update.
+      std::vector<binary_tally> per_class(C);
+      binary_flags flags;
+      count_multilabel(p, t, 1, C, R, target_rule, binary_thresholds<P>{}, per_class.data(),
+                       flags);
+      ok = !flags.invalid;
+      for (std::size_t c = 0; c < C && ok; ++c) {
+        k.I()[c] += per_class[c].tp_prob;
+        k.P()[c] += per_class[c].pred_prob;
+        k.T()[c] += per_class[c].target;
       }
-      return;
+    } else if (pred_bits) {
+      ok = count_onehot_index(p, t, C, R, target_rule, false, k.I(), k.P(), k.T());
+    } else {
+      ok = count_onehot_index(t, p, C, R, pred_rule, true, k.I(), k.T(), k.P());
     }
-    // At least one side is one-hot: validate, then count channel by channel.
+    if (!ok) report_pair_error(p, pred_bits, t, target_bits, R, p_base, t_base);
+  }
+
+  // The scalar rescan after a kernel met an invalid value: target errors first, then preds.
+  template <class P, class T>
+  [[noreturn]] void report_pair_error(const P* p, bool pred_bits, const T* t, bool target_bits,
+                                      std::size_t R, std::size_t p_base, std::size_t t_base) const {
+    const std::size_t C = reducer_.C;
+    const label_rule<T> target_rule(target_bits ? 2 : C,
+                                    target_bits ? std::nullopt : opts_.ignore_index);
+    const label_rule<P> pred_rule(pred_bits ? 2 : C, std::nullopt);
+    if (!pred_bits && !target_bits) {
+      const std::size_t bad =
+          count_label_pairs(p, t, R, pred_rule, target_rule, [](std::size_t, std::size_t) {});
+      const std::size_t i = bad == npos ? 0 : bad;
+      if (!target_rule.valid(t[i]) && !target_rule.ignored(t[i]))
+        fail_target(label_value(t[i]), t_base + i, C, false, opts_.ignore_index);
+      fail_pred_label(label_value(p[i]), p_base + i, C, false, opts_.ignore_index);
+    }
     auto kept = [&](std::size_t r) { return target_bits || !target_rule.ignored(t[r]); };
     if (target_bits) {
       for (std::size_t i = 0; i < C * R; ++i)
@@ -406,20 +443,7 @@ class dice_core {
         if (kept(r) && !pred_rule.valid(p[r]))
           fail_pred_label(label_value(p[r]), p_base + r, C, false, opts_.ignore_index);
     }
-    for (std::size_t c = 0; c < C; ++c) {
-      std::uint64_t i_c = 0, p_c = 0, t_c = 0;
-      for (std::size_t r = 0; r < R; ++r) {
-        if (!kept(r)) continue;
-        const bool pb = pred_bits ? p[c * R + r] != P(0) : label_bits(p[r]) == c;
-        const bool tb = target_bits ? t[c * R + r] != T(0) : label_bits(t[r]) == c;
-        i_c += pb && tb;
-        p_c += pb;
-        t_c += tb;
-      }
-      k.I()[c] += i_c;
-      k.P()[c] += p_c;
-      k.T()[c] += t_c;
-    }
+    fail("internal error: a DiceScore kernel reported an invalid value that is not there");
   }
 
   options_type opts_;

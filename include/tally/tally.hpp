@@ -9,6 +9,7 @@
 #include "classification.hpp"
 #include "confusion_matrix.hpp"
 #include "error.hpp"
+#include "isa.hpp"
 #include "options.hpp"
 #include "result.hpp"
 #include "segmentation.hpp"

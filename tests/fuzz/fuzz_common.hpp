@@ -17,7 +17,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <tally/detail/cpu.hpp>
+#include <tally/detail/isa.hpp>
 #include <tally/tally.hpp>
 #include <type_traits>
 #include <utility>
@@ -441,16 +441,15 @@ outcome guarded(const char* what, F&& f, std::string* message = nullptr) {
 
 // The ISA levels this CPU allows, highest first (index 0 is the default dispatch).
 inline std::vector<tally::detail::isa> isa_levels() {
-  using tally::detail::isa;
-  std::vector<isa> out;
-  for (isa i : {isa::avx512, isa::avx2, isa::scalar})
-    if (static_cast<int>(i) <= static_cast<int>(tally::detail::detected_isa())) out.push_back(i);
+  std::vector<tally::detail::isa> out;
+  for (int r = tally::detail::rank(tally::detail::detected_isa()); r >= 0; --r)
+    out.push_back(tally::detail::at_rank(r));
   return out;
 }
 
 struct isa_scope {
   explicit isa_scope(tally::detail::isa cap) { (void)tally::detail::set_isa_cap(cap); }
-  ~isa_scope() { (void)tally::detail::set_isa_cap(tally::detail::isa::avx512); }
+  ~isa_scope() { (void)tally::detail::set_isa_cap(tally::detail::detected_isa()); }
   isa_scope(const isa_scope&) = delete;
   isa_scope& operator=(const isa_scope&) = delete;
 };

@@ -3,7 +3,7 @@
 #ifndef TALLY_DETAIL_COUNT_MULTICLASS_HPP
 #define TALLY_DETAIL_COUNT_MULTICLASS_HPP
 
-// One multiclass update, counted: the kernels of kernels_labels.hpp / kernels_scores.hpp run over
+// One multiclass update, counted: the label and argmax kernels (kernels.hpp) run over
 // the batch (split into chunks over the thread pool for parallel updates) into per-unit
 // histograms tp[C], predicted[C], target[C]. A chunk that meets an invalid value stops; the first
 // such chunk is rescanned with the scalar reference to name the offending element, and the
@@ -17,8 +17,7 @@
 #include <vector>
 
 #include "count.hpp"
-#include "kernels_labels.hpp"
-#include "kernels_scores.hpp"
+#include "kernels.hpp"
 #include "labels.hpp"
 #include "messages.hpp"
 #include "thread_pool.hpp"

@@ -36,28 +36,6 @@ struct dice_side {
   std::size_t flat_base = 0;  // flat index of data[0] in the caller's tensor (for messages)
 };
 
-// Argmax over the class axis of one sample's floating one-hot tensor (C, R); ties and all-zero
-// pixels go to the lowest index. Returns the flat offset of the first NaN, or npos.
-template <class S>
-[[nodiscard]] std::size_t argmax_classes(const S* s, std::size_t C, std::size_t R,
-                                         std::vector<std::uint32_t>& out) {
-  out.assign(R, 0);
-  std::vector<S> best(s, s + R);
-  bool nan = false;
-  for (std::size_t r = 0; r < R; ++r) nan |= best[r] != best[r];
-  for (std::size_t c = 1; c < C; ++c) {
-    const S* sc = s + c * R;
-    for (std::size_t r = 0; r < R; ++r) {
-      nan |= sc[r] != sc[r];
-      if (sc[r] > best[r]) {
-        best[r] = sc[r];
-        out[r] = static_cast<std::uint32_t>(c);
-      }
-    }
-  }
-  return nan ? find_nan(s, C * R) : npos;
-}
-
 // Per-unit (I, P, T) for C classes, laid out I[C], P[C], T[C].
 struct dice_counts {
   std::vector<std::uint64_t> v;

@@ -23,7 +23,7 @@
 #include "../tensor_view.hpp"
 #include "count.hpp"
 #include "count_multiclass.hpp"
-#include "kernels_binary.hpp"
+#include "kernels.hpp"
 #include "labels.hpp"
 #include "messages.hpp"
 #include "state_io.hpp"

@@ -1,0 +1,429 @@
+// tally/detail/kernels/avx512.hpp — the AVX-512 rungs: operations on 512-bit registers and mask
+// registers, the generic kernels (generic/*.inl) compiled for them, and VBMI2's byte compress.
+// SPDX-License-Identifier: MIT
+#ifndef TALLY_DETAIL_KERNELS_AVX512_HPP
+#define TALLY_DETAIL_KERNELS_AVX512_HPP
+
+#include "../isa.hpp"
+
+#if TALLY_SIMD_X86
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "scalar.hpp"
+#include "target.hpp"
+#ifndef TALLY_KERNELS_EMULATED
+#include <immintrin.h>
+#endif
+
+#define TALLY_AVX512_FEATURES "avx512f,avx512bw,avx512vl,avx512dq,avx2,bmi,bmi2,popcnt"
+
+// ---- VBMI2: the wrong pairs of a hit/miss block, compressed out a step at a time ----
+
+TALLY_TARGET_BEGIN(TALLY_AVX512_FEATURES ",avx512vbmi2")
+TALLY_NAMESPACE_BEGIN
+namespace detail {
+namespace simd_avx512 {
+
+inline void vbmi2_scatter_misses(const std::uint8_t* t, const std::uint8_t* p,
+                                 const std::uint64_t* wrong, std::size_t m, std::size_t C,
+                                 std::uint32_t* miss) noexcept {
+  alignas(64) std::uint8_t mt[128], mp[128];
+  for (std::size_t s = 0; s * 64 < m; ++s) {
+    const __mmask64 w = static_cast<__mmask64>(wrong[s]);
+    if (!w) continue;
+    _mm512_storeu_si512(mt, _mm512_maskz_compress_epi8(w, _mm512_loadu_si512(t + 64 * s)));
+    _mm512_storeu_si512(mp, _mm512_maskz_compress_epi8(w, _mm512_loadu_si512(p + 64 * s)));
+    const std::size_t k = static_cast<std::size_t>(__builtin_popcountll(wrong[s]));
+    for (std::size_t j = 0; j < k; ++j) ++miss[mt[j] * C + mp[j]];
+  }
+}
+
+}  // namespace simd_avx512
+}  // namespace detail
+TALLY_NAMESPACE_END
+TALLY_TARGET_END
+
+
+TALLY_TARGET_BEGIN(TALLY_AVX512_FEATURES)
+TALLY_NAMESPACE_BEGIN
+namespace detail {
+namespace simd_avx512 {
+
+// Per-class byte counting up to 24 classes of 1-byte labels: what the AVX-512 kernels these
+// replace chose without VBMI2 (measured on AMD EPYC Zen 5).
+struct tag : kshared::plain_misses {
+  static constexpr isa level = isa::avx512;
+  static constexpr std::size_t per_class_max = 24;
+};
+
+// AVX-512 VBMI2 (Ice Lake, Zen 4 and later): the same kernels; hit/miss collects its wrong pairs
+// with the byte compress (vpcompressb) instead of walking their bits, and takes over from
+// per-class counting above 4 classes.
+struct vbmi2_tag {
+  static constexpr isa level = isa::avx512vbmi2;
+  static constexpr std::size_t per_class_max = 4;
+  static void scatter_misses(const std::uint8_t* t, const std::uint8_t* p,
+                             const std::uint64_t* wrong, std::size_t m, std::size_t C,
+                             std::uint32_t* miss) noexcept {
+    vbmi2_scatter_misses(t, p, wrong, m, C, miss);
+  }
+};
+
+// A step is one register of bytes: 64 lanes. Masks live in mask registers, one bit per lane.
+namespace ops {
+
+inline constexpr std::size_t W = 64;
+
+// Tuning (from the AVX-512 kernels these replace, measured on AMD EPYC Zen 5): per-class byte
+// counting with eight classes per pass, hit counting in groups of 16 registers.
+inline constexpr std::size_t per_class_group = 8;
+inline constexpr std::size_t hit_group = 16;
+inline constexpr std::size_t argmax_unroll = 1;
+
+template <class T>
+struct lane_types {
+  using reg = __m512i;
+  using mask = std::conditional_t<
+      sizeof(T) == 1, __mmask64,
+      std::conditional_t<sizeof(T) == 2, __mmask32,
+                         std::conditional_t<sizeof(T) == 4, __mmask16, __mmask8>>>;
+};
+template <>
+struct lane_types<float> {
+  using reg = __m512;
+  using mask = __mmask16;
+};
+template <>
+struct lane_types<double> {
+  using reg = __m512d;
+  using mask = __mmask8;
+};
+template <class T>
+using reg = typename lane_types<T>::reg;
+template <class T>
+using mask = typename lane_types<T>::mask;
+
+// 512 bits read as two 256-bit loads: on the AMD EPYC (Zen 5) the kernels were tuned on, streams
+// of 512-bit loads from DRAM ran at 17-20 GB/s against 28-33 GB/s for 256-bit loads; in cache the
+// two cost about the same.
+TALLY_INLINE __m512i load_bits(const void* p) noexcept {
+  const auto* h = static_cast<const __m256i*>(p);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(h)),
+                            _mm256_loadu_si256(h + 1), 1);
+}
+
+template <class T>
+TALLY_INLINE reg<T> load(const T* p) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_castsi512_ps(load_bits(p));
+  else if constexpr (std::is_same_v<T, double>)
+    return _mm512_castsi512_pd(load_bits(p));
+  else
+    return load_bits(p);
+}
+
+template <class T>
+TALLY_INLINE void store(T* p, reg<T> v) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    _mm512_storeu_ps(p, v);
+  else if constexpr (std::is_same_v<T, double>)
+    _mm512_storeu_pd(p, v);
+  else
+    _mm512_storeu_si512(p, v);
+}
+
+template <class T>
+TALLY_INLINE reg<T> set1(T x) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_set1_ps(x);
+  else if constexpr (std::is_same_v<T, double>)
+    return _mm512_set1_pd(x);
+  else if constexpr (sizeof(T) == 1)
+    return _mm512_set1_epi8(static_cast<char>(x));
+  else if constexpr (sizeof(T) == 2)
+    return _mm512_set1_epi16(static_cast<short>(x));
+  else if constexpr (sizeof(T) == 4)
+    return _mm512_set1_epi32(static_cast<int>(x));
+  else
+    return _mm512_set1_epi64(static_cast<long long>(x));
+}
+
+template <class T>
+TALLY_INLINE mask<T> eq(reg<T> a, reg<T> b) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ);
+  else if constexpr (std::is_same_v<T, double>)
+    return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ);
+  else if constexpr (sizeof(T) == 1)
+    return _mm512_cmpeq_epi8_mask(a, b);
+  else if constexpr (sizeof(T) == 2)
+    return _mm512_cmpeq_epi16_mask(a, b);
+  else if constexpr (sizeof(T) == 4)
+    return _mm512_cmpeq_epi32_mask(a, b);
+  else
+    return _mm512_cmpeq_epi64_mask(a, b);
+}
+
+// a <= b: unsigned for integers, ordered for floats.
+template <class T>
+TALLY_INLINE mask<T> le(reg<T> a, reg<T> b) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ);
+  else if constexpr (std::is_same_v<T, double>)
+    return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ);
+  else if constexpr (sizeof(T) == 1)
+    return _mm512_cmple_epu8_mask(a, b);
+  else if constexpr (sizeof(T) == 2)
+    return _mm512_cmple_epu16_mask(a, b);
+  else if constexpr (sizeof(T) == 4)
+    return _mm512_cmple_epu32_mask(a, b);
+  else
+    return _mm512_cmple_epu64_mask(a, b);
+}
+
+template <class T>
+TALLY_INLINE mask<T> gt(reg<T> a, reg<T> b) noexcept {
+  static_assert(std::is_floating_point_v<T>, "tally: gt compares floats");
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
+  else
+    return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
+}
+
+template <class T>
+TALLY_INLINE mask<T> lt(reg<T> a, reg<T> b) noexcept {
+  static_assert(std::is_floating_point_v<T>, "tally: lt compares floats");
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ);
+  else
+    return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ);
+}
+
+template <class T>
+TALLY_INLINE mask<T> unord(reg<T> a, reg<T> b) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q);
+  else
+    return _mm512_cmp_pd_mask(a, b, _CMP_UNORD_Q);
+}
+
+template <class T>
+TALLY_INLINE mask<T> test_none(reg<T> v, reg<T> bits) noexcept {
+  if constexpr (sizeof(T) == 1)
+    return _mm512_testn_epi8_mask(v, bits);
+  else if constexpr (sizeof(T) == 2)
+    return _mm512_testn_epi16_mask(v, bits);
+  else if constexpr (sizeof(T) == 4)
+    return _mm512_testn_epi32_mask(v, bits);
+  else
+    return _mm512_testn_epi64_mask(v, bits);
+}
+
+// m ? a : b (mask registers are the same for integer and float lanes of one width).
+template <class T>
+TALLY_INLINE reg<T> select_int(mask<T> m, reg<T> a, reg<T> b) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_mask_blend_ps(m, b, a);
+  else if constexpr (std::is_same_v<T, double>)
+    return _mm512_mask_blend_pd(m, b, a);
+  else if constexpr (sizeof(T) == 1)
+    return _mm512_mask_blend_epi8(m, b, a);
+  else if constexpr (sizeof(T) == 2)
+    return _mm512_mask_blend_epi16(m, b, a);
+  else if constexpr (sizeof(T) == 4)
+    return _mm512_mask_blend_epi32(m, b, a);
+  else
+    return _mm512_mask_blend_epi64(m, b, a);
+}
+template <class T>
+TALLY_INLINE reg<T> select(mask<T> m, reg<T> a, reg<T> b) noexcept {
+  return select_int<T>(m, a, b);
+}
+
+// min(v, acc) and max(v, acc) of floats that skip a NaN v (they return acc).
+template <class T>
+TALLY_INLINE reg<T> min_skip(reg<T> v, reg<T> acc) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_min_ps(v, acc);
+  else
+    return _mm512_min_pd(v, acc);
+}
+template <class T>
+TALLY_INLINE reg<T> max_skip(reg<T> v, reg<T> acc) noexcept {
+  if constexpr (std::is_same_v<T, float>)
+    return _mm512_max_ps(v, acc);
+  else
+    return _mm512_max_pd(v, acc);
+}
+
+template <class T>
+TALLY_INLINE mask<T> m_and(mask<T> a, mask<T> b) noexcept {
+  return static_cast<mask<T>>(a & b);
+}
+template <class T>
+TALLY_INLINE mask<T> m_or(mask<T> a, mask<T> b) noexcept {
+  return static_cast<mask<T>>(a | b);
+}
+// a & ~b
+template <class T>
+TALLY_INLINE mask<T> m_andnot(mask<T> a, mask<T> b) noexcept {
+  return static_cast<mask<T>>(a & static_cast<mask<T>>(~b));
+}
+template <class T>
+TALLY_INLINE mask<T> m_none() noexcept {
+  return mask<T>{0};
+}
+template <class T>
+TALLY_INLINE mask<T> m_all() noexcept {
+  return static_cast<mask<T>>(~mask<T>{0});
+}
+template <class T>
+TALLY_INLINE bool any(mask<T> m) noexcept {
+  return m != 0;
+}
+
+// Mask registers already are integer masks.
+template <class M>
+TALLY_INLINE M int_mask(M m) noexcept {
+  return m;
+}
+
+// Two masks of T lanes (a first) as one of half-width lanes: concatenated with kunpck. Never
+// widen a narrow mask with integer shifts and ors: g++ 12 -O1 miscompiled that (it spilled the
+// zero-extended 16-bit mask with a 2-byte kmovw store and read the slot back as 8 bytes).
+template <class T>
+TALLY_INLINE auto pack2(mask<T> a, mask<T> b) noexcept {
+  if constexpr (sizeof(T) == 2)
+    return static_cast<__mmask64>(_mm512_kunpackd(b, a));
+  else if constexpr (sizeof(T) == 4)
+    return static_cast<__mmask32>(_mm512_kunpackw(b, a));
+  else
+    return static_cast<__mmask16>(_mm512_kunpackb(b, a));
+}
+
+template <class T>
+TALLY_INLINE __mmask64 mask_to_u8(const mask<T>* m) noexcept {
+  if constexpr (sizeof(T) == 1) {
+    return m[0];
+  } else if constexpr (sizeof(T) == 2) {
+    return _mm512_kunpackd(m[1], m[0]);
+  } else if constexpr (sizeof(T) == 4) {
+    return _mm512_kunpackd(_mm512_kunpackw(m[3], m[2]), _mm512_kunpackw(m[1], m[0]));
+  } else {
+    return _mm512_kunpackd(
+        _mm512_kunpackw(_mm512_kunpackb(m[7], m[6]), _mm512_kunpackb(m[5], m[4])),
+        _mm512_kunpackw(_mm512_kunpackb(m[3], m[2]), _mm512_kunpackb(m[1], m[0])));
+  }
+}
+
+// The sizeof(T) registers of a step as one register of bytes, saturating (unsigned) at 255.
+template <class T>
+TALLY_INLINE __m512i to_u8(const __m512i* r) noexcept {
+  if constexpr (sizeof(T) == 1) {
+    return r[0];
+  } else if constexpr (sizeof(T) == 2) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtusepi16_epi8(r[0])),
+                              _mm512_cvtusepi16_epi8(r[1]), 1);
+  } else if constexpr (sizeof(T) == 4) {
+    __m512i v = _mm512_castsi128_si512(_mm512_cvtusepi32_epi8(r[0]));
+    v = _mm512_inserti32x4(v, _mm512_cvtusepi32_epi8(r[1]), 1);
+    v = _mm512_inserti32x4(v, _mm512_cvtusepi32_epi8(r[2]), 2);
+    return _mm512_inserti32x4(v, _mm512_cvtusepi32_epi8(r[3]), 3);
+  } else {
+    __m128i q[4];
+    TALLY_UNROLL
+    for (int k = 0; k < 4; ++k)
+      q[k] = _mm_unpacklo_epi64(_mm512_cvtusepi64_epi8(r[2 * k]),
+                                _mm512_cvtusepi64_epi8(r[2 * k + 1]));
+    __m512i v = _mm512_castsi128_si512(q[0]);
+    v = _mm512_inserti32x4(v, q[1], 1);
+    v = _mm512_inserti32x4(v, q[2], 2);
+    return _mm512_inserti32x4(v, q[3], 3);
+  }
+}
+
+// Two registers of T lanes as one of half-width lanes, saturating (unsigned) at the narrow max.
+template <class T>
+TALLY_INLINE __m512i narrow2(__m512i a, __m512i b) noexcept {
+  if constexpr (sizeof(T) == 2)
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtusepi16_epi8(a)),
+                              _mm512_cvtusepi16_epi8(b), 1);
+  else if constexpr (sizeof(T) == 4)
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtusepi32_epi16(a)),
+                              _mm512_cvtusepi32_epi16(b), 1);
+  else
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtusepi64_epi32(a)),
+                              _mm512_cvtusepi64_epi32(b), 1);
+}
+
+// One register of T lanes as two of double-width lanes (zero-extended), in lane order.
+template <class T>
+TALLY_INLINE void widen2(__m512i v, __m512i& lo, __m512i& hi) noexcept {
+  const __m256i a = _mm512_castsi512_si256(v), b = _mm512_extracti64x4_epi64(v, 1);
+  if constexpr (sizeof(T) == 1) {
+    lo = _mm512_cvtepu8_epi16(a);
+    hi = _mm512_cvtepu8_epi16(b);
+  } else if constexpr (sizeof(T) == 2) {
+    lo = _mm512_cvtepu16_epi32(a);
+    hi = _mm512_cvtepu16_epi32(b);
+  } else {
+    lo = _mm512_cvtepu32_epi64(a);
+    hi = _mm512_cvtepu32_epi64(b);
+  }
+}
+
+// ---- byte lanes: counters, bit masks, pair indexes ----
+
+// v with the lanes of m set to 0xFF.
+TALLY_INLINE __m512i fill_ff(__m512i v, __mmask64 m) noexcept {
+  return _mm512_mask_blend_epi8(m, v, _mm512_set1_epi8(-1));
+}
+
+// c + 1 in the lanes of m.
+TALLY_INLINE __m512i inc(__m512i c, __mmask64 m) noexcept {
+  return _mm512_mask_sub_epi8(c, m, c, _mm512_set1_epi8(-1));
+}
+
+// Sum of the 64 unsigned bytes of v.
+TALLY_INLINE std::uint64_t byte_sum(__m512i v) noexcept {
+  return static_cast<std::uint64_t>(
+      _mm512_reduce_add_epi64(_mm512_sad_epu8(v, _mm512_setzero_si512())));
+}
+
+TALLY_INLINE std::uint64_t bits(__mmask64 m) noexcept { return static_cast<std::uint64_t>(m); }
+
+TALLY_INLINE __mmask64 first_n(std::size_t n) noexcept {
+  return n >= 64 ? ~__mmask64{0} : static_cast<__mmask64>((std::uint64_t{1} << n) - 1);
+}
+
+// out[k] = hi[k] * mult + lo[k] for the 64 lanes (hi * mult + lo < 2^16).
+TALLY_INLINE void store_pair_index(std::uint16_t* out, __m512i hi, __m512i lo,
+                                   std::uint8_t mult) noexcept {
+  const __m512i m = _mm512_set1_epi16(mult);
+  const __m512i a = _mm512_add_epi16(
+      _mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(hi)), m),
+      _mm512_cvtepu8_epi16(_mm512_castsi512_si256(lo)));
+  const __m512i b = _mm512_add_epi16(
+      _mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(hi, 1)), m),
+      _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(lo, 1)));
+  _mm512_storeu_si512(out, a);
+  _mm512_storeu_si512(out + 32, b);
+}
+
+}  // namespace ops
+
+#include "generic/kernels.inl"
+
+}  // namespace simd_avx512
+}  // namespace detail
+TALLY_NAMESPACE_END
+TALLY_TARGET_END
+
+#undef TALLY_AVX512_FEATURES
+
+#endif  // TALLY_SIMD_X86
+#endif  // TALLY_DETAIL_KERNELS_AVX512_HPP

@@ -1,0 +1,119 @@
+// tally/detail/kernels/generic/kernels.inl — the generic kernels of one SIMD rung and its entry
+// points, which kernels/dispatch.hpp calls with the rung's tag. Included once per rung, inside its
+// namespace and target region, after its `ops`; no include guard.
+
+#include "vec.inl"
+#include "labels.inl"
+#include "binary.inl"
+#include "scores.inl"
+#include "onehot.inl"
+
+template <class Tag, class P, class T>
+bool label_table(Tag, const P* p, const T* t, std::size_t n, std::size_t C,
+                 const label_rule<P>& pr, const label_rule<T>& tr, std::uint64_t* table,
+                 label_scratch& scratch) {
+  return count_table_simd(p, t, n, C, pr, tr, table, scratch);
+}
+
+template <class P, class T>
+bool large_labels(const P* p, const T* t, std::size_t n, std::size_t C, const label_rule<P>& pr,
+                  const label_rule<T>& tr, class_counts_out out, label_scratch& scratch) {
+  auto run = [&](auto ig, auto wide) {
+    return kshared::count_large(
+        n, C, out, scratch,
+        [&](std::size_t i, std::size_t m, u32* tb, u32* pb, std::uint64_t* wrong) {
+          return large_prep<decltype(ig)::value, decltype(wide)::value>(p + i, t + i, m, C, pr, tr,
+                                                                       tb, pb, wrong);
+        });
+  };
+  using yes = std::true_type;
+  using no = std::false_type;
+  if (!tr.has_ignore) return run(no{}, no{});
+  if constexpr (sizeof(T) == 8) {
+    if (static_cast<std::uint64_t>(tr.ignore) >= 0xFFFFFFFFu) return run(yes{}, yes{});
+  }
+  return run(yes{}, no{});
+}
+
+// The label kernels of this rung; per_class_max and scatter come from the rung's tag.
+template <class P, class T>
+bool class_labels_with(std::size_t per_class_max, scatter_misses_fn scatter, const P* p,
+                       const T* t, std::size_t n, std::size_t C, const label_rule<P>& pr,
+                       const label_rule<T>& tr, class_counts_out out, label_scratch& scratch) {
+  label_kernel k = forced_label_kernel();
+  const bool forced = k != label_kernel::automatic;
+  if ((k == label_kernel::per_class || k == label_kernel::hit_miss) && C > bytes_max_classes)
+    k = label_kernel::automatic;
+  if (k == label_kernel::table && C > table_max_classes) k = label_kernel::automatic;
+  // Per-class counting passes over the data once per group of classes: a second pass costs
+  // little over 1-byte labels, much over wide ones.
+  if (sizeof(P) > 1 || sizeof(T) > 1) per_class_max = std::min(per_class_max, ops::per_class_group);
+  if (k == label_kernel::automatic)
+    k = C <= per_class_max           ? label_kernel::per_class
+        : C <= hit_miss_max          ? label_kernel::hit_miss
+        : C <= table_max_classes     ? label_kernel::table
+                                     : label_kernel::large;
+  switch (k) {
+    case label_kernel::per_class: {
+      const u8 pmax = static_cast<u8>(pr.limit - 1), tmax = static_cast<u8>(tr.limit - 1);
+      if (tr.has_ignore)
+        return per_class<ops::per_class_group, true>(p, t, n, C, pmax, tmax, tr.ignore, out);
+      return per_class<ops::per_class_group, false>(p, t, n, C, pmax, tmax, tr.ignore, out);
+    }
+    case label_kernel::hit_miss: {
+      const std::size_t done =
+          tr.has_ignore ? hit_miss<true>(p, t, n, C, pr, tr, out, scratch, !forced, scatter)
+                        : hit_miss<false>(p, t, n, C, pr, tr, out, scratch, !forced, scatter);
+      if (done == npos) return false;
+      return done == n ||
+             count_via_table_simd(p + done, t + done, n - done, C, pr, tr, out, scratch);
+    }
+    case label_kernel::table:
+      return count_via_table_simd(p, t, n, C, pr, tr, out, scratch);
+    default:
+      return large_labels(p, t, n, C, pr, tr, out, scratch);
+  }
+}
+
+template <class Tag, class P, class T>
+bool class_labels(Tag, const P* p, const T* t, std::size_t n, std::size_t C,
+                  const label_rule<P>& pr, const label_rule<T>& tr, class_counts_out out,
+                  label_scratch& scratch) {
+  return class_labels_with(Tag::per_class_max, &Tag::scatter_misses, p, t, n, C, pr, tr, out,
+                           scratch);
+}
+
+template <class Tag, class L, class S>
+bool argmax(Tag, const S* s, std::size_t C, std::size_t R, std::size_t m, L* out) {
+  if constexpr (std::is_same_v<S, float> || std::is_same_v<S, double>)
+    return argmax_steps<ops::argmax_unroll>(s, C, R, m, out);
+  else
+    return scalar::argmax(scalar::tag{}, s, C, R, m, out);
+}
+
+template <class Tag, class P, class T>
+void binary(Tag, const P* p, const T* t, std::size_t N, std::size_t L, std::size_t R,
+            const label_rule<T>& rule, const binary_thresholds<P>& th, std::size_t rounds,
+            binary_tally* out, unsigned& fl) {
+  if (N == 0 || L == 0 || R == 0) return;
+  if constexpr (std::is_same_v<P, long double>) {
+    kshared::binary_scalar(p, t, N, L, R, rule, th, out, fl);
+  } else {
+    if (N * L * R < kb_scalar_below)
+      kshared::binary_scalar(p, t, N, L, R, rule, th, out, fl);
+    else if (rule.has_ignore)
+      kb_count<true>(rounds, p, t, N, L, R, rule, th, out, fl);
+    else
+      kb_count<false>(rounds, p, t, N, L, R, rule, th, out, fl);
+  }
+}
+
+template <class Tag, class X, class Y>
+bool onehot_index(Tag, const X* x, const Y* y, std::size_t C, std::size_t R,
+                  const label_rule<Y>& rule, bool x_everywhere, std::uint64_t* both,
+                  std::uint64_t* xs, std::uint64_t* ys) {
+  if (C > onehot_max_classes)
+    return kshared::onehot_index_rows(x, y, C, R, 0, R, rule, x_everywhere, both, xs, ys);
+  if (rule.has_ignore) return onehot_index_all<true>(x, y, C, R, rule, x_everywhere, both, xs, ys);
+  return onehot_index_all<false>(x, y, C, R, rule, x_everywhere, both, xs, ys);
+}
