@@ -99,8 +99,15 @@ assert_no_leaks() {
   if grep -v '^consumer\.' <<<"$tests"; then
     fail "tests that are not the consumer's are registered in $dir (above)"
   fi
-  objects=$(ninja -C "$dir" -t targets all | sed -n 's/^\([^:]*\.o\): .*/\1/p')
-  if grep -v '^CMakeFiles/consumer\(_fmt\|_mpi\|_torch\)\?\.dir/' <<<"$objects"; then
+  # tally::kernels (the kernels compiled once) is a target of the consumer's build, excluded from
+  # `all`: built only for a consumer that links it.
+  objects=$(ninja -C "$dir" -t targets all | sed -n 's/^\([^:]*\.o\): .*/\1/p' |
+    grep -v '^\(_deps/tally-build/\|tally/\)\?CMakeFiles/tally_compiled_kernels\.dir/' || true)
+  if [[ ! -x "$dir/consumer_kernels" ]] &&
+    find "$dir" -path '*tally_compiled_kernels.dir*' -name '*.o' | grep .; then
+    fail "the consumer in $dir built tally::kernels without linking it (above)"
+  fi
+  if grep -v '^CMakeFiles/consumer\(_fmt\|_mpi\|_torch\|_kernels\)\?\.dir/' <<<"$objects"; then
     fail "the consumer in $dir compiles sources that are not its own (above)"
   fi
   if ninja -C "$dir" -t targets all | grep -E '^(Experimental|Nightly|Continuous)[A-Za-z]*:'; then
@@ -128,8 +135,9 @@ grep -q '^MPI_CXX_HEADER_DIR:PATH=/' "$work/tally/CMakeCache.txt" && components+
 grep -q '^Torch_DIR:PATH=/' "$work/tally/CMakeCache.txt" && components+=(torch)
 echo "   fmt >= 9 found: $([[ $have_fmt == 1 ]] && echo yes || echo no); other components: ${components[*]:-none}"
 
-# Every header of the checkout, the adapters included, and nothing else under include/.
-expected=$(cd "$root/include" && find tally -name '*.hpp' | sort)
+# Every header of the checkout (and the generic kernel fragments, *.inl), the adapters included,
+# and nothing else under include/.
+expected=$(cd "$root/include" && find tally -name '*.hpp' -o -name '*.inl' | sort)
 installed=$(cd "$prefix/include" && find . -type f | sed 's|^\./||' | sort)
 if [[ "$expected" != "$installed" ]]; then
   diff <(echo "$expected") <(echo "$installed") || true
@@ -142,6 +150,8 @@ for f in tallyConfig.cmake tallyConfigVersion.cmake tallyTargets.cmake; do
   [[ -f "$prefix/share/cmake/tally/$f" ]] || fail "share/cmake/tally/$f is missing"
 done
 [[ -f "$prefix/share/pkgconfig/tally.pc" ]] || fail "share/pkgconfig/tally.pc is missing"
+cmp -s "$root/src/tally_kernels.cpp" "$prefix/share/tally/tally_kernels.cpp" ||
+  fail "share/tally/tally_kernels.cpp (the source of tally::kernels) is missing or differs"
 top=$(cd "$prefix" && find . -mindepth 1 -maxdepth 1 | sed 's|^\./||' | sort | tr '\n' ' ')
 [[ "$top" == "include share " ]] || fail "the prefix holds '$top', expected only include/ and share/"
 executables=$(find "$prefix" -type f \( -perm -u+x -o -name '*.so*' -o -name '*.a' \))
@@ -181,9 +191,13 @@ echo "   layout, headers and version file (SameMajorVersion, ARCH_INDEPENDENT) a
 step "b. find_package(tally) from the installed tree"
 fmt_mode=AUTO
 [[ $have_fmt == 0 ]] || fmt_mode=REQUIRED
+# This consumer also links tally::kernels, compiled from the installed source (at -O1: the
+# check is that the package builds and links it, not its speed).
 consumer "$work/b" "-DCMAKE_PREFIX_PATH=$prefix" -DTALLY_CONSUMER_MODE=find_package \
-  "-DTALLY_CONSUMER_FMT=$fmt_mode" "-DTALLY_CONSUMER_COMPONENTS=$(IFS=';'; echo "${components[*]}")"
+  "-DTALLY_CONSUMER_FMT=$fmt_mode" "-DTALLY_CONSUMER_COMPONENTS=$(IFS=';'; echo "${components[*]}")" \
+  -DTALLY_CONSUMER_KERNELS=ON "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"
 [[ $have_fmt == 0 || -x "$work/b/consumer_fmt" ]] || fail "the tally::fmt consumer was not built"
+[[ -x "$work/b/consumer_kernels" ]] || fail "the tally::kernels consumer was not built"
 for c in "${components[@]}"; do
   [[ -x "$work/b/consumer_$c" ]] || fail "the tally::$c consumer was not built"
 done

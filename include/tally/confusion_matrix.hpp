@@ -123,7 +123,9 @@ class confusion_core {
                                   undo);
         (void)count_score_pairs(sample, target.data() + i * R, C, R, pass.counted, 1, rule, undo);
         // Same rule as every other scores path: a NaN anywhere in the sample is named first.
-        report_score_error(preds.data(), target.data(), i, C, R, opts_.ignore_index);
+        multiclass_job job{lay.N, R, C, 1, opts_.ignore_index, false, 1};
+        job.describe(label_rule<T>(C, std::nullopt), rule);
+        report_score_error(preds.data(), as_words(target.data()), i, job);
       }
     }
   }

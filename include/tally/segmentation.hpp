@@ -12,6 +12,7 @@
 
 #include "detail/count.hpp"
 #include "detail/count_multiclass.hpp"
+#include "detail/thread_pool.hpp"
 #include "detail/dice.hpp"
 #include "detail/kernels.hpp"
 #include "detail/labels.hpp"

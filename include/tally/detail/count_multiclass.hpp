@@ -1,15 +1,15 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/count_multiclass.hpp — one multiclass update, counted: label maps or scores into
+// per-unit histograms tp[C], predicted[C], target[C] (or a C x C table), in parallel chunks when
+// asked, throwing before anything reaches the accumulator when a value is invalid.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_COUNT_MULTICLASS_HPP
 #define TALLY_DETAIL_COUNT_MULTICLASS_HPP
 
-// One multiclass update, counted: the label and argmax kernels (kernels.hpp) run over
-// the batch (split into chunks over the thread pool for parallel updates) into per-unit
-// histograms tp[C], predicted[C], target[C]. A chunk that meets an invalid value stops; the first
-// such chunk is rescanned with the scalar reference to name the offending element, and the
-// update throws before anything reaches the accumulator.
+// The entry points take the user's label types and erase them to words (as the kernels do),
+// keeping what a message needs to print a label (its kind) and the exact rules (limits and the
+// ignore value, which a word type could not rebuild from ignore_index). The passes themselves
+// are in count_multiclass_impl.hpp.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -18,61 +18,12 @@
 
 #include "count.hpp"
 #include "kernels.hpp"
+#include "kernels/instances.hpp"
 #include "labels.hpp"
 #include "messages.hpp"
-#include "thread_pool.hpp"
 
 TALLY_NAMESPACE_BEGIN
 namespace detail {
-
-// Below this many elements a parallel update runs on the calling thread: handing work to the
-// pool costs tens of microseconds, as much as counting ~100k labels.
-inline constexpr std::size_t parallel_min_elements = std::size_t{1} << 20;
-
-[[nodiscard]] inline std::size_t chunk_count(std::size_t items, std::size_t elements,
-                                             std::size_t threads) noexcept {
-  if (threads <= 1 || elements < parallel_min_elements || items <= 1) return 1;
-  return std::min(threads, items);
-}
-
-// Runs body(k, begin, end) for k in [0, chunks): [0, count) cut into contiguous ranges.
-template <class F>
-void for_each_chunk(std::size_t count, std::size_t chunks, F&& body) {
-  if (chunks <= 1) {
-    body(std::size_t{0}, std::size_t{0}, count);
-    return;
-  }
-  shared_pool().run(chunks, chunks,
-                    [&](std::size_t k) { body(k, count * k / chunks, count * (k + 1) / chunks); });
-}
-
-// Names the first invalid pair among n labels at flat offset `base`.
-template <class P, class T>
-[[noreturn]] void report_label_error(const P* p, const T* t, std::size_t n, std::size_t base,
-                                     std::size_t C, const std::optional<std::int64_t>& ii) {
-  const label_rule<T> tr(C, ii);
-  const label_rule<P> pr(C, std::nullopt);
-  const std::size_t bad = count_label_pairs(p, t, n, pr, tr, [](std::size_t, std::size_t) {});
-  // The kernel saw an invalid value, so the scalar pass finds one.
-  const std::size_t i = bad == npos ? 0 : bad;
-  if (!tr.valid(t[i]) && !tr.ignored(t[i])) fail_target(label_value(t[i]), base + i, C, false, ii);
-  fail_pred_label(label_value(p[i]), base + i, C, false, ii);
-}
-
-// Names the offender in sample i of a scores update: a NaN anywhere in the sample first (so every
-// path, whatever its block order, names the same one), else the first invalid target.
-template <class S, class T>
-[[noreturn]] void report_score_error(const S* scores, const T* target, std::size_t i, std::size_t C,
-                                     std::size_t R, const std::optional<std::int64_t>& ii) {
-  const std::size_t nan = find_nan(scores + i * C * R, C * R);
-  if (nan != npos) fail_nan(i * C * R + nan);
-  const label_rule<T> tr(C, ii);
-  for (std::size_t r = 0; r < R; ++r) {
-    const T v = target[i * R + r];
-    if (!tr.ignored(v) && !tr.valid(v)) fail_target(label_value(v), i * R + r, C, false, ii);
-  }
-  fail("internal error: a scores kernel reported an invalid value that is not there");
-}
 
 struct multiclass_job {
   std::size_t N, R, C;
@@ -80,6 +31,36 @@ struct multiclass_job {
   std::optional<std::int64_t> ignore_index;
   bool samplewise;
   std::size_t threads;
+  // Filled by the entry points from the user's label types.
+  label_kind pred_kind = label_kind::unsigned_word, target_kind = label_kind::unsigned_word;
+  std::uint64_t pred_limit = 0, target_limit = 0;
+  bool has_ignore = false;
+  std::uint64_t ignore_bits = 0;
+
+  template <class P, class T>
+  void describe(const label_rule<P>& pr, const label_rule<T>& tr) noexcept {
+    pred_kind = label_kind_of<P>;
+    target_kind = label_kind_of<T>;
+    pred_limit = pr.limit;
+    target_limit = tr.limit;
+    has_ignore = tr.has_ignore;
+    ignore_bits = tr.has_ignore ? static_cast<std::uint64_t>(label_bits(tr.ignore)) : 0;
+  }
+  // The rules of the user's types, for their words W.
+  template <class W>
+  [[nodiscard]] label_rule<W> target_rule() const noexcept {
+    label_rule<W> r;
+    r.limit = target_limit;
+    r.has_ignore = has_ignore;
+    r.ignore = static_cast<W>(ignore_bits);
+    return r;
+  }
+  template <class W>
+  [[nodiscard]] label_rule<W> pred_rule() const noexcept {
+    label_rule<W> r;
+    r.limit = pred_limit;
+    return r;
+  }
 };
 
 inline class_counts_out hist_row(std::vector<std::uint64_t>& h, std::size_t unit,
@@ -88,172 +69,73 @@ inline class_counts_out hist_row(std::vector<std::uint64_t>& h, std::size_t unit
   return {base, base + C, base + 2 * C};
 }
 
-// Global counting of n label pairs split into chunks of whole 4096-pair blocks: chunk 0 counts
-// into `first`, the others into zeroed private buffers of `width` counters, added to `first` at
-// the end. count(p, t, m, out, scratch) returns false on an invalid value; the first offender in
-// flat order is then reported before anything is added.
-template <class P, class T, class Count>
-void count_label_chunks(const P* p, const T* t, std::size_t n, const multiclass_job& job,
-                        std::uint64_t* first, std::size_t width, const Count& count) {
-  const std::size_t chunks = chunk_count(n / 4096 + 1, n, job.threads);
-  std::vector<std::uint64_t> extra((chunks - 1) * width, 0);
-  std::vector<char> ok(chunks, 1);
-  std::vector<std::size_t> begin(chunks), end(chunks);
-  for_each_chunk(n, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
-    begin[k] = b;
-    end[k] = e;
-    label_scratch scratch;
-    std::uint64_t* out = k == 0 ? first : extra.data() + (k - 1) * width;
-    ok[k] = count(p + b, t + b, e - b, out, scratch);
-  });
-  for (std::size_t k = 0; k < chunks; ++k)
-    if (!ok[k])
-      report_label_error(p + begin[k], t + begin[k], end[k] - begin[k], begin[k], job.C,
-                         job.ignore_index);
-  for (std::size_t i = 0; i < extra.size(); ++i) first[i % width] += extra[i];
+// Names the offender in sample i of a scores update: a NaN anywhere in the sample first (so every
+// path, whatever its block order, names the same one), else the first invalid target.
+template <class S, class T>
+[[noreturn]] void report_score_error(const S* scores, const T* target, std::size_t i,
+                                     const multiclass_job& job) {
+  const std::size_t C = job.C, R = job.R;
+  const std::size_t nan = find_nan(scores + i * C * R, C * R);
+  if (nan != npos) fail_nan(i * C * R + nan);
+  const label_rule<T> tr = job.target_rule<T>();
+  for (std::size_t r = 0; r < R; ++r) {
+    const T v = target[i * R + r];
+    if (!tr.ignored(v) && !tr.valid(v))
+      fail_target(word_value(v, job.target_kind), i * R + r, C, false, job.ignore_index);
+  }
+  fail("internal error: a scores kernel reported an invalid value that is not there");
 }
+
+// The passes on words (count_multiclass_impl.hpp).
+template <class P, class T>
+void count_multiclass_labels_words(const P* p, const T* t, const multiclass_job& job,
+                                   std::vector<std::uint64_t>& hist);
+template <class S, class T>
+void count_multiclass_scores_words(const S* s, const T* t, const multiclass_job& job,
+                                   std::vector<std::uint64_t>& hist);
+template <class P, class T>
+void count_multiclass_table_words(const P* p, const T* t, const multiclass_job& job,
+                                  std::vector<std::uint64_t>& table);
 
 // Label maps (P integral). `hist` holds units x 3C zeros.
 template <class P, class T>
-void count_multiclass_labels(const P* p, const T* t, const multiclass_job& job,
+void count_multiclass_labels(const P* p, const T* t, multiclass_job job,
                              std::vector<std::uint64_t>& hist) {
-  const std::size_t C = job.C, R = job.R;
-  const label_rule<T> tr(C, job.ignore_index);
-  const label_rule<P> pr(C, std::nullopt);
-  const std::size_t n = job.N * R;
-  if (job.samplewise) {
-    // Whole samples per chunk; each writes its own rows.
-    const std::size_t chunks = chunk_count(job.N, n, job.threads);
-    std::vector<std::size_t> failed(chunks, npos);
-    for_each_chunk(job.N, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
-      label_scratch scratch;
-      for (std::size_t u = b; u < e; ++u)
-        if (!count_class_labels(p + u * R, t + u * R, R, C, pr, tr, hist_row(hist, u, C),
-                                scratch)) {
-          failed[k] = u;
-          return;
-        }
-    });
-    for (std::size_t u : failed)
-      if (u != npos) report_label_error(p + u * R, t + u * R, R, u * R, C, job.ignore_index);
-    return;
-  }
-  // Global: one histogram per chunk, summed at the end.
-  count_label_chunks(
-      p, t, n, job, hist.data(), 3 * C,
-      [&](const P* pc, const T* tc, std::size_t m, std::uint64_t* out, label_scratch& scratch) {
-        const class_counts_out o{out, out + C, out + 2 * C};
-        return count_class_labels(pc, tc, m, C, pr, tr, o, scratch);
-      });
+  job.describe(label_rule<P>(job.C, std::nullopt), label_rule<T>(job.C, job.ignore_index));
+  count_multiclass_labels_words(as_words(p), as_words(t), job, hist);
 }
 
 // Scores (N, C, R), floating. Predicted labels are made a block at a time and counted at once.
-template <class L, class S, class T>
-void count_multiclass_scores_as(const S* s, const T* t, const multiclass_job& job,
-                                std::vector<std::uint64_t>& hist) {
-  const std::size_t C = job.C, R = job.R;
-  constexpr std::size_t block = 4096;
-  const std::size_t per_sample = (R + block - 1) / block;
-  const std::size_t items = job.N * per_sample;
-  const label_rule<T> tr(C, job.ignore_index);
-  const label_rule<L> lr(C, std::nullopt);
-  const std::size_t chunks =
-      chunk_count(job.samplewise ? job.N : items, job.N * R * C, job.threads);
-  std::vector<std::uint64_t> extra(job.samplewise ? 0 : (chunks - 1) * 3 * C, 0);
-  std::vector<std::size_t> failed(chunks, npos);  // sample index of the first failure
-  const std::size_t space = job.samplewise ? job.N : items;
-  for_each_chunk(space, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
-    label_scratch scratch;
-    std::vector<L> labels(std::min(block, R));
-    const std::size_t first = job.samplewise ? b * per_sample : b;
-    const std::size_t last = job.samplewise ? e * per_sample : e;
-    for (std::size_t it = first; it < last; ++it) {
-      const std::size_t i = it / per_sample, r0 = (it % per_sample) * block;
-      const std::size_t m = std::min(block, R - r0);
-      const S* sb = s + i * C * R + r0;
-      const T* tb = t + i * R + r0;
-      const class_counts_out out = job.samplewise ? hist_row(hist, i, C)
-                                   : k == 0       ? hist_row(hist, 0, C)
-                                                  : hist_row(extra, k - 1, C);
-      bool ok;
-      if (job.top_k > 1) {
-        const score_pass pass =
-            count_score_pairs(sb, tb, C, R, m, job.top_k, tr, [&](std::size_t tc, std::size_t pc) {
-              out.tp[tc] += tc == pc;
-              ++out.pred[pc];
-              ++out.target[tc];
-            });
-        ok = !pass.nan && pass.bad_target == npos;
-      } else {
-        ok = !argmax_block(sb, C, R, m, labels.data()) &&
-             count_class_labels(labels.data(), tb, m, C, lr, tr, out, scratch);
-      }
-      if (!ok) {
-        failed[k] = i;
-        return;
-      }
-    }
-  });
-  for (std::size_t i : failed)
-    if (i != npos) report_score_error(s, t, i, C, R, job.ignore_index);
-  for (std::size_t i = 0; i < extra.size(); ++i) hist[i % (3 * C)] += extra[i];
-}
-
 template <class S, class T>
-void count_multiclass_scores(const S* s, const T* t, const multiclass_job& job,
+void count_multiclass_scores(const S* s, const T* t, multiclass_job job,
                              std::vector<std::uint64_t>& hist) {
-  if (job.C <= 256)
-    count_multiclass_scores_as<std::uint8_t>(s, t, job, hist);
-  else if (job.C <= 65536)
-    count_multiclass_scores_as<std::uint16_t>(s, t, job, hist);
-  else
-    count_multiclass_scores_as<std::uint32_t>(s, t, job, hist);
+  job.describe(label_rule<T>(job.C, std::nullopt), label_rule<T>(job.C, job.ignore_index));
+  count_multiclass_scores_words(s, as_words(t), job, hist);
 }
 
 // ConfusionMatrix, C <= table_max_classes: a (C*C + 2)-bin table per chunk (see
 // count_label_table), summed into `table`, which must hold C*C + 2 zeros. Label maps or scores.
 template <class P, class T>
-void count_multiclass_table(const P* p, const T* t, const multiclass_job& job,
+void count_multiclass_table(const P* p, const T* t, multiclass_job job,
                             std::vector<std::uint64_t>& table) {
-  const std::size_t C = job.C, R = job.R, bins = C * C + 2;
-  const label_rule<T> tr(C, job.ignore_index);
-  const std::size_t n = job.N * R;
-  if constexpr (!std::is_floating_point_v<P>) {
-    const label_rule<P> pr(C, std::nullopt);
-    count_label_chunks(
-        p, t, n, job, table.data(), bins,
-        [&](const P* pc, const T* tc, std::size_t m, std::uint64_t* out, label_scratch& scratch) {
-          return count_label_table(pc, tc, m, C, pr, tr, out, scratch);
-        });
+  if constexpr (std::is_floating_point_v<P>) {
+    job.describe(label_rule<T>(job.C, std::nullopt), label_rule<T>(job.C, job.ignore_index));
+    count_multiclass_table_words(p, as_words(t), job, table);
   } else {
-    constexpr std::size_t block = 4096;
-    const std::size_t per_sample = (R + block - 1) / block;
-    const std::size_t items = job.N * per_sample;
-    const label_rule<std::uint8_t> lr(C, std::nullopt);
-    const std::size_t chunks = chunk_count(items, n * C, job.threads);
-    std::vector<std::uint64_t> extra((chunks - 1) * bins, 0);
-    std::vector<std::size_t> failed(chunks, npos);
-    for_each_chunk(items, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
-      label_scratch scratch;
-      std::vector<std::uint8_t> labels(std::min(block, R));
-      std::uint64_t* out = k == 0 ? table.data() : extra.data() + (k - 1) * bins;
-      for (std::size_t it = b; it < e; ++it) {
-        const std::size_t i = it / per_sample, r0 = (it % per_sample) * block;
-        const std::size_t m = std::min(block, R - r0);
-        if (argmax_block(p + i * C * R + r0, C, R, m, labels.data()) ||
-            !count_label_table(labels.data(), t + i * R + r0, m, C, lr, tr, out, scratch)) {
-          failed[k] = i;
-          return;
-        }
-      }
-    });
-    for (std::size_t i : failed)
-      if (i != npos) report_score_error(p, t, i, C, R, job.ignore_index);
-    for (std::size_t i = 0; i < extra.size(); ++i) table[i % bins] += extra[i];
+    job.describe(label_rule<P>(job.C, std::nullopt), label_rule<T>(job.C, job.ignore_index));
+    count_multiclass_table_words(as_words(p), as_words(t), job, table);
   }
 }
 
+#if defined(TALLY_COMPILED_KERNELS)
+TALLY_PASS_INSTANCES(TALLY_KERNEL_EXTERN)
+#endif
+
 }  // namespace detail
 TALLY_NAMESPACE_END
+
+#if !defined(TALLY_COMPILED_KERNELS)
+#include "count_multiclass_impl.hpp"
+#endif
 
 #endif  // TALLY_DETAIL_COUNT_MULTICLASS_HPP

@@ -86,7 +86,7 @@ TALLY_NAMESPACE_END
 #if defined(TALLY_COMPILED_KERNELS)
 #include "kernels/instances.hpp"  // extern template declarations; definitions in the library
 #else
-#include "kernels/impl.hpp"
+#include "kernels/impl.hpp"       // the definitions, compiled in this translation unit
 #endif
 
 #endif  // TALLY_DETAIL_KERNELS_HPP

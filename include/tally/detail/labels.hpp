@@ -70,6 +70,24 @@ template <class T>
   return n;
 }
 
+// What a label word (an unsigned integer of the label's width) was before width erasure, so that
+// messages still print a signed label as negative.
+enum class label_kind : unsigned char { unsigned_word, signed_word, boolean };
+
+template <class T>
+inline constexpr label_kind label_kind_of = std::is_same_v<T, bool>  ? label_kind::boolean
+                                            : std::is_signed_v<T> ? label_kind::signed_word
+                                                                  : label_kind::unsigned_word;
+
+// The value of word w of a label of kind k.
+template <class W>
+[[nodiscard]] constexpr label_number word_value(W w, label_kind k) noexcept {
+  static_assert(std::is_unsigned_v<W>, "tally: label words are unsigned");
+  if (k == label_kind::boolean) return label_value(w != 0);
+  if (k == label_kind::signed_word) return label_value(static_cast<std::make_signed_t<W>>(w));
+  return label_value(w);
+}
+
 // Checks labels of type T against [0, count) and against ignore_index, by value.
 template <class T>
 struct label_rule {

@@ -23,6 +23,7 @@
 #include "../tensor_view.hpp"
 #include "count.hpp"
 #include "count_multiclass.hpp"
+#include "thread_pool.hpp"
 #include "kernels.hpp"
 #include "labels.hpp"
 #include "messages.hpp"

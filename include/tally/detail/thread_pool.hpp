@@ -146,6 +146,27 @@ inline thread_pool& shared_pool() {
   return hw == 0 ? 1 : hw;
 }
 
+// Below this many elements a parallel update runs on the calling thread: handing work to the
+// pool costs tens of microseconds, as much as counting ~100k labels.
+inline constexpr std::size_t parallel_min_elements = std::size_t{1} << 20;
+
+[[nodiscard]] inline std::size_t chunk_count(std::size_t items, std::size_t elements,
+                                             std::size_t threads) noexcept {
+  if (threads <= 1 || elements < parallel_min_elements || items <= 1) return 1;
+  return std::min(threads, items);
+}
+
+// Runs body(k, begin, end) for k in [0, chunks): [0, count) cut into contiguous ranges.
+template <class F>
+void for_each_chunk(std::size_t count, std::size_t chunks, F&& body) {
+  if (chunks <= 1) {
+    body(std::size_t{0}, std::size_t{0}, count);
+    return;
+  }
+  shared_pool().run(chunks, chunks,
+                    [&](std::size_t k) { body(k, count * k / chunks, count * (k + 1) / chunks); });
+}
+
 }  // namespace detail
 TALLY_NAMESPACE_END
 

@@ -18,21 +18,10 @@ bool label_table(Tag, const P* p, const T* t, std::size_t n, std::size_t C,
 template <class P, class T>
 bool large_labels(const P* p, const T* t, std::size_t n, std::size_t C, const label_rule<P>& pr,
                   const label_rule<T>& tr, class_counts_out out, label_scratch& scratch) {
-  auto run = [&](auto ig, auto wide) {
-    return kshared::count_large(
-        n, C, out, scratch,
-        [&](std::size_t i, std::size_t m, u32* tb, u32* pb, std::uint64_t* wrong) {
-          return large_prep<decltype(ig)::value, decltype(wide)::value>(p + i, t + i, m, C, pr, tr,
-                                                                       tb, pb, wrong);
-        });
-  };
-  using yes = std::true_type;
-  using no = std::false_type;
-  if (!tr.has_ignore) return run(no{}, no{});
-  if constexpr (sizeof(T) == 8) {
-    if (static_cast<std::uint64_t>(tr.ignore) >= 0xFFFFFFFFu) return run(yes{}, yes{});
-  }
-  return run(yes{}, no{});
+  return kshared::count_large(
+      n, C, out, scratch, [&](std::size_t i, std::size_t m, u32* tb, u32* pb, std::uint64_t* wrong) {
+        return large_prep(p + i, t + i, m, C, pr, tr, tb, pb, wrong);
+      });
 }
 
 // The label kernels of this rung; per_class_max and scatter come from the rung's tag.
@@ -45,21 +34,26 @@ bool class_labels_with(std::size_t per_class_max, scatter_misses_fn scatter, con
   if ((k == label_kernel::per_class || k == label_kernel::hit_miss) && C > bytes_max_classes)
     k = label_kernel::automatic;
   if (k == label_kernel::table && C > table_max_classes) k = label_kernel::automatic;
-  // Per-class counting passes over the data once per group of classes: a second pass costs
-  // little over 1-byte labels, much over wide ones.
-  if (sizeof(P) > 1 || sizeof(T) > 1) per_class_max = std::min(per_class_max, ops::per_class_group);
+  // Per-class counting passes over the data once per group of classes: it counts 1-byte labels
+  // only (a pass over wide ones costs much more, and hit/miss does as well in one).
+  if (sizeof(P) > 1 || sizeof(T) > 1) {
+    per_class_max = 0;
+    if (k == label_kernel::per_class) k = label_kernel::hit_miss;
+  }
   if (k == label_kernel::automatic)
     k = C <= per_class_max           ? label_kernel::per_class
         : C <= hit_miss_max          ? label_kernel::hit_miss
         : C <= table_max_classes     ? label_kernel::table
                                      : label_kernel::large;
   switch (k) {
-    case label_kernel::per_class: {
-      const u8 pmax = static_cast<u8>(pr.limit - 1), tmax = static_cast<u8>(tr.limit - 1);
-      if (tr.has_ignore)
-        return per_class<ops::per_class_group, true>(p, t, n, C, pmax, tmax, tr.ignore, out);
-      return per_class<ops::per_class_group, false>(p, t, n, C, pmax, tmax, tr.ignore, out);
-    }
+    case label_kernel::per_class:
+      if constexpr (sizeof(P) == 1 && sizeof(T) == 1) {
+        const u8 pmax = static_cast<u8>(pr.limit - 1), tmax = static_cast<u8>(tr.limit - 1);
+        if (tr.has_ignore)
+          return per_class<ops::per_class_group, true>(p, t, n, C, pmax, tmax, tr.ignore, out);
+        return per_class<ops::per_class_group, false>(p, t, n, C, pmax, tmax, tr.ignore, out);
+      }
+      [[fallthrough]];
     case label_kernel::hit_miss: {
       const std::size_t done =
           tr.has_ignore ? hit_miss<true>(p, t, n, C, pr, tr, out, scratch, !forced, scatter)

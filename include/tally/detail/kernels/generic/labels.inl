@@ -241,24 +241,28 @@ std::size_t hit_miss(const P* p, const T* t, std::size_t n, std::size_t C,
 // ---- the table's first phase ------------------------------------------------------------------
 
 // Bins of m pairs (see kshared::table_bins), whole steps with SIMD, the rest one at a time.
-template <bool Ig, class P, class T>
+// Whether there is an ignore_index is a branch per step (one instance, not two: this is the
+// compile time of every user's translation unit).
+template <class P, class T>
 void table_bins(const P* p, const T* t, std::size_t m, std::size_t C, const label_rule<P>& pr,
                 const label_rule<T>& tr, std::uint16_t* out) noexcept {
   const bytes vt = ops::set1<u8>(static_cast<u8>(tr.limit - 1));
   const bytes vp = ops::set1<u8>(static_cast<u8>(pr.limit - 1));
   const bytes row = ops::set1<u8>(static_cast<u8>(C));  // the extra row C: ignored, invalid
   const bytes zero = ops::set1<u8>(0), one = ops::set1<u8>(1);
+  const bool ig = tr.has_ignore;
   std::size_t i = 0;
   for (; i + ops::W <= m; i += ops::W) {
     prefetch_ahead(t + i);
     prefetch_ahead(p + i);
-    const labels8 ts = load_labels8<Ig>(vload(t + i), tr.ignore);
-    const bytes p8 = to_u8(vload(p + i));
-    const bmask ok = ops::m_and<u8>(ops::le<u8>(ts.v, vt), ops::le<u8>(p8, vp));
-    const bmask keep = Ig ? ops::m_andnot<u8>(ok, ts.ign) : ok;
+    const vec<T> tv = vload(t + i);
+    const bytes t8 = to_u8(tv), p8 = to_u8(vload(p + i));
+    const bmask ign = ig ? to_bytes(veq(tv, tr.ignore)) : ops::m_none<u8>();
+    const bmask ok = ops::m_and<u8>(ops::le<u8>(t8, vt), ops::le<u8>(p8, vp));
+    const bmask keep = ops::m_andnot<u8>(ok, ign);
     // Ignored: (C, 0) -> bin C*C. Invalid: (C, 1) -> bin C*C + 1.
-    const bytes hi = ops::select<u8>(keep, ts.v, row);
-    const bytes lo = ops::select<u8>(keep, p8, Ig ? ops::select<u8>(ts.ign, zero, one) : one);
+    const bytes hi = ops::select<u8>(keep, t8, row);
+    const bytes lo = ops::select<u8>(keep, p8, ops::select<u8>(ign, zero, one));
     ops::store_pair_index(out + i, hi, lo, static_cast<u8>(C));
   }
   kshared::table_bins(p + i, t + i, m - i, C, pr, tr, out + i);
@@ -268,14 +272,9 @@ template <class P, class T>
 bool count_table_simd(const P* p, const T* t, std::size_t n, std::size_t C,
                       const label_rule<P>& pr, const label_rule<T>& tr, std::uint64_t* table,
                       label_scratch& scratch) {
-  if (tr.has_ignore)
-    return kshared::count_table(n, C, table, scratch,
-                                [&](std::size_t i, std::size_t m, std::uint16_t* out) {
-                                  table_bins<true>(p + i, t + i, m, C, pr, tr, out);
-                                });
   return kshared::count_table(n, C, table, scratch,
                               [&](std::size_t i, std::size_t m, std::uint16_t* out) {
-                                table_bins<false>(p + i, t + i, m, C, pr, tr, out);
+                                table_bins(p + i, t + i, m, C, pr, tr, out);
                               });
 }
 
@@ -294,23 +293,29 @@ bool count_via_table_simd(const P* p, const T* t, std::size_t n, std::size_t C,
 
 // ---- many classes: the first phase ---------------------------------------------------------------
 
+// How large_prep tests ignored targets: not at all, in its 32-bit lanes, or (a 64-bit target
+// whose ignore value does not survive saturation to 32 bits: 2^32 - 1 and above, -1 among them)
+// at the target's full width.
+enum class ignore_test { none, narrow, wide };
+
 // One step of large_prep at element i (Tail: the first `left` < W only). Lanes past the end read
 // zeros: a valid pair (0, 0) that is right, so neither bad nor wrong, and the second phase reads
 // only the first m indexes.
-template <bool Ig, bool IgWide, bool Tail, class P, class T>
+template <bool Tail, class P, class T>
 TALLY_INLINE void large_step(const P* p, const T* t, std::size_t i, std::size_t left, u32 tmax,
-                             u32 pmax, T ignore, u32 ig32, const vec<u32>& spare, u32* tb, u32* pb,
-                             std::uint64_t* wrong, vmask<u32>& bad) noexcept {
+                             u32 pmax, ignore_test ig, T ignore, u32 ig32,
+                             const vec<u32>& spare, u32* tb, u32* pb, std::uint64_t* wrong,
+                             vmask<u32>& bad) noexcept {
   prefetch_ahead(t + i);
   prefetch_ahead(p + i);
   const vec<T> tv = vload_step<Tail>(t + i, left);
   const vec<u32> t32 = convert<u32>(tv);
   const vec<u32> p32 = convert<u32>(vload_step<Tail>(p + i, left));
   vmask<u32> ign = vnone<u32>();
-  if constexpr (IgWide)
-    ign = mask_cast<u32>(veq(tv, ignore));
-  else if constexpr (Ig)
-    ign = veq(t32, ig32);
+  if constexpr (sizeof(T) == 8) {
+    if (ig == ignore_test::wide) ign = mask_cast<u32>(veq(tv, ignore));
+  }
+  if (ig == ignore_test::narrow) ign = veq(t32, ig32);
   const vmask<u32> ok = vand(vle(t32, tmax), vle(p32, pmax));
   const vmask<u32> keep = vandnot(ok, ign);
   bad = vor(bad, vandnot(vandnot(vall<u32>(), ok), ign));
@@ -321,25 +326,26 @@ TALLY_INLINE void large_step(const P* p, const T* t, std::size_t i, std::size_t 
   wrong[i / 64] |= w << (i % 64);
 }
 
-// Class indexes and wrong bits of m <= kshared::large_block pairs (see kshared::large_prep).
-// Labels are counted as 32-bit lanes. IgWide: a 64-bit target whose ignore value does not survive
-// saturation to 32 bits (2^32 - 1 and above, -1 among them) is compared at its full width.
-template <bool Ig, bool IgWide, class P, class T>
+// Class indexes and wrong bits of m <= kshared::large_block pairs (see kshared::large_prep),
+// counted as 32-bit lanes.
+template <class P, class T>
 bool large_prep(const P* p, const T* t, std::size_t m, std::size_t C, const label_rule<P>& pr,
                 const label_rule<T>& tr, u32* tb, u32* pb, std::uint64_t* wrong) noexcept {
   constexpr std::uint64_t u32max = 0xFFFFFFFFu;
   const u32 tmax = static_cast<u32>(std::min<std::uint64_t>(tr.limit, u32max) - 1);
   const u32 pmax = static_cast<u32>(std::min<std::uint64_t>(pr.limit, u32max) - 1);
   const u32 ig32 = static_cast<u32>(std::min<std::uint64_t>(tr.ignore, u32max));
+  const ignore_test ig = !tr.has_ignore                                           ? ignore_test::none
+                         : sizeof(T) == 8 && static_cast<std::uint64_t>(tr.ignore) >= u32max
+                             ? ignore_test::wide
+                             : ignore_test::narrow;
   const vec<u32> spare = vset1(static_cast<u32>(C));
   vmask<u32> bad = vnone<u32>();
   std::fill(wrong, wrong + (m + 63) / 64, std::uint64_t{0});
   std::size_t i = 0;
   for (; i + ops::W <= m; i += ops::W)
-    large_step<Ig, IgWide, false>(p, t, i, 0, tmax, pmax, tr.ignore, ig32, spare, tb, pb, wrong,
-                                  bad);
+    large_step<false>(p, t, i, 0, tmax, pmax, ig, tr.ignore, ig32, spare, tb, pb, wrong, bad);
   if (i < m)
-    large_step<Ig, IgWide, true>(p, t, i, m - i, tmax, pmax, tr.ignore, ig32, spare, tb, pb, wrong,
-                                 bad);
+    large_step<true>(p, t, i, m - i, tmax, pmax, ig, tr.ignore, ig32, spare, tb, pb, wrong, bad);
   return !vany(bad);
 }
