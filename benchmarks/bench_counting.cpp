@@ -28,6 +28,23 @@
 
 namespace {
 
+// ---- registration ------------------------------------------------------------------------------
+
+void set_counters(benchmark::State& state, std::size_t items, std::size_t bytes);
+template <class F>
+auto one_rung_down(F fn);
+
+// Registers a benchmark, and for a serial tally kernel (kind "tally" or "tally_random_preds") its
+// twin one rung down ("<name>_down").
+template <class F>
+void add_with_down(const std::string& name, F fn) {
+  benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
+  const std::string kind = name.substr(name.rfind('/') + 1);
+  if (kind == "tally" || kind == "tally_random_preds")
+    benchmark::RegisterBenchmark((name + "_down").c_str(), one_rung_down(fn))
+        ->Unit(benchmark::kMillisecond);
+}
+
 // ---- data ------------------------------------------------------------------------------------
 
 constexpr std::size_t kN = 8, kH = 512, kW = 1024;  // Cityscapes-like batch, 4 Mi positions
@@ -139,6 +156,24 @@ void naive_confusion(const T* p, const T* t, std::size_t n, std::int64_t C, std:
   }
 }
 
+// Runs a benchmark with the kernels capped one rung below the active ones (AVX-512 -> AVX2 ->
+// scalar; NEON -> scalar): the "_down" rows, so that the table can show, in one run, that the
+// chosen kernel is never slower than the next ISA down on the same data.
+template <class F>
+auto one_rung_down(F fn) {
+  return [fn](benchmark::State& state) {
+    namespace td = tally::detail;
+    const td::isa active = td::active_isa();
+    if (active == td::isa::scalar) {
+      state.SkipWithError("already at the scalar kernels");
+      return;
+    }
+    const td::isa previous = td::set_isa_cap(td::at_rank(td::rank(active) - 1));
+    fn(state);
+    (void)td::set_isa_cap(previous);
+  };
+}
+
 void set_counters(benchmark::State& state, std::size_t items, std::size_t bytes) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
@@ -207,26 +242,28 @@ void bm_dice(benchmark::State& state, tally::AggregationLevel level, unsigned th
   set_counters(state, d.target.size(), 2 * d.target.size());
 }
 
-// The worst case for the hit/miss kernel: predictions that are right only by chance.
+// The worst case for the hit/miss kernel: predictions that are right only by chance (an
+// untrained model). The kernel choice must notice and count with the table instead.
+template <class T>
 void bm_label_tally_random_preds(benchmark::State& state) {
-  const auto& d = labels<std::uint8_t>(19);
-  static const std::vector<std::uint8_t> preds = [] {
-    std::vector<std::uint8_t> v(kN * kH * kW);
+  const auto& d = labels<T>(19);
+  static const std::vector<T> preds = [] {
+    std::vector<T> v(kN * kH * kW);
     std::mt19937 rng(3);
-    for (auto& x : v) x = static_cast<std::uint8_t>(rng() % 19);
+    for (auto& x : v) x = static_cast<T>(rng() % 19);
     return v;
   }();
   tally::Multiclass::Options o;
   o.num_classes = 19;
-  o.ignore_index = 255;
+  o.ignore_index = d.ignore;
   tally::MulticlassStatScores m(o);
-  const tally::tensor_view<const std::uint8_t> p(preds.data(), tally::Shape{kN, kH, kW});
-  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const T> p(preds.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const T> t(d.target.data(), tally::Shape{kN, kH, kW});
   for (auto _ : state) {
     m.update(p, t);
     benchmark::DoNotOptimize(m.counts().data());
   }
-  set_counters(state, d.target.size(), 2 * d.target.size());
+  set_counters(state, d.target.size(), 2 * d.target.size() * sizeof(T));
 }
 
 // ---- per-class scores (N, C, H, W) -> argmax --------------------------------------------------
@@ -308,9 +345,7 @@ void bm_scores_tally(benchmark::State& state, unsigned threads) {
 }
 
 void register_scores() {
-  auto add = [](const std::string& name, auto fn) {
-    benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
-  };
+  auto add = [](const std::string& name, auto fn) { add_with_down(name, fn); };
   add("scores/float32/C19/read", bm_scores_read);
   add("scores/float32/C19/naive", bm_scores_naive);
   add("scores/float32/C19/tally", [](benchmark::State& s) { bm_scores_tally(s, 1); });
@@ -411,9 +446,7 @@ void bm_binary_tally(benchmark::State& state) {
 }
 
 void register_probs() {
-  auto add = [](const std::string& name, auto fn) {
-    benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
-  };
+  auto add = [](const std::string& name, auto fn) { add_with_down(name, fn); };
   const std::size_t n = kML * kLabels, nb = kN * kH * kW;
   add("multilabel/float32+uint8/L20/read",
       [n](benchmark::State& s) { bm_probs_read<std::uint8_t>(s, n); });
@@ -460,9 +493,7 @@ class ratio_reporter : public benchmark::ConsoleReporter {
 };
 
 void register_labels() {
-  auto add = [](const std::string& name, auto fn) {
-    benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMillisecond);
-  };
+  auto add = [](const std::string& name, auto fn) { add_with_down(name, fn); };
   auto family = [&](const std::string& type, auto tag, std::int64_t C, bool parallel) {
     using T = typename decltype(tag)::type;
     const std::string base = "labels/" + type + "/C" + std::to_string(C) + "/";
@@ -488,7 +519,8 @@ void register_labels() {
   for (std::int64_t C : {19, 1000}) family("int32", i32{}, C, false);
   for (std::int64_t C : {19}) family("int64", i64{}, C, true);
   family("uint16", u16{}, 1000, false);
-  add("labels/uint8/C19/tally_random_preds", bm_label_tally_random_preds);
+  add("labels/uint8/C19/tally_random_preds", bm_label_tally_random_preds<std::uint8_t>);
+  add("labels/int64/C19/tally_random_preds", bm_label_tally_random_preds<std::int64_t>);
   add("dice/uint8/C19/tally",
       [](benchmark::State& s) { bm_dice(s, tally::AggregationLevel::global, 1); });
   add("dice/uint8/C19/tally_samplewise",
@@ -499,20 +531,32 @@ void register_labels() {
   add("dice/uint8/C19/naive", [](benchmark::State& s) { bm_label_naive<std::uint8_t>(s, 19); });
 }
 
+// One row per tally kernel: its rate, and its ratio to the naive loop, to the memory read of the
+// same bytes, to the serial update (parallel rows) and to the kernels one rung down.
 void print_ratios(const std::map<std::string, double>& items) {
-  std::printf("\n%-34s %10s %10s %10s %10s\n", "kernel", "G elem/s", "x naive", "x read",
-              "x serial");
+  std::printf("\n%-40s %10s %10s %10s %10s %10s\n", "kernel", "G elem/s", "x naive", "x read",
+              "x serial", "x down");
+  auto cell = [](double r) {
+    char buf[16];
+    if (r > 0)
+      std::snprintf(buf, sizeof buf, "%10.2f", r);
+    else
+      std::snprintf(buf, sizeof buf, "%10s", "");
+    return std::string(buf);
+  };
   for (const auto& [name, v] : items) {
     const auto slash = name.rfind('/');
     const std::string base = name.substr(0, slash + 1), kind = name.substr(slash + 1);
     if (kind.rfind("tally", 0) != 0) continue;
-    auto ratio = [&](const std::string& other) {
-      const auto it = items.find(base + other);
+    auto ratio = [&](const std::string& full) {
+      const auto it = items.find(full);
       return it == items.end() ? 0.0 : v / it->second;
     };
-    std::printf("%-34s %10.3f %10.2f %10.2f", name.c_str(), v / 1e9, ratio("naive"), ratio("read"));
-    if (kind.rfind("tally_parallel", 0) == 0) std::printf(" %10.2f", ratio("tally"));
-    std::printf("\n");
+    const bool parallel = kind.rfind("tally_parallel", 0) == 0;
+    std::printf("%-40s %10.3f%s%s%s%s\n", name.c_str(), v / 1e9,
+                cell(ratio(base + "naive")).c_str(), cell(ratio(base + "read")).c_str(),
+                cell(parallel ? ratio(base + "tally") : 0).c_str(),
+                cell(ratio(name + "_down")).c_str());
   }
 }
 

@@ -1193,6 +1193,49 @@ TEST_CASE(
   CHECK(w.rep.failures == 0);
 }
 
+TEST_CASE("kernels: the table counts 1-byte labels up to 255 classes in long batches, every ISA") {
+  // 1-byte labels with 64 < C <= 255 go to the (C*C + 2)-bin table once a batch is long enough
+  // to pay for clearing it (n >= 16 C^2): 16-bit bins up to 255 * 255 + 1, a multiplier above 127
+  // in the AVX2 bin computation.
+  kl_work w;
+  std::uint64_t seed = 4400;
+  for (std::size_t C : {65, 150, 255}) {
+    for (int kind : {kl_runs_right, kl_random_wrong}) {
+      kl_case c;
+      c.C = C;
+      c.n = 16 * C * C + 37;
+      c.kind = kind;
+      c.offset = 3;
+      c.ii = C == 255 ? std::optional<std::int64_t>{-1} : std::optional<std::int64_t>{255};
+      c.seed = ++seed;
+      kl_run_case<std::uint8_t, std::uint8_t>(c, w);
+    }
+    // An invalid pred past the first million elements.
+    kl_case c;
+    c.C = C;
+    c.n = 16 * C * C + 37;
+    c.seed = ++seed;
+    kl_array<std::uint8_t> p = kl_alloc<std::uint8_t>(c.n, 1, 1, 1);
+    kl_array<std::uint8_t> t = kl_alloc<std::uint8_t>(c.n, 1, 1, 1);
+    kl_fill(c, p.data, t.data);
+    const std::size_t q = c.n - 40;
+    t.data[q] = 3;
+    p.data[q] = static_cast<std::uint8_t>(C == 255 ? 255 : C + 1);
+    for (isa level : w.isas) {
+      w.guard.use(level);
+      std::vector<std::uint64_t> a(C, 0), b(C, 0), e(C, 0);
+      ++w.rep.cases;
+      const td::label_rule<std::uint8_t> rule(C, std::nullopt);
+      if (td::count_class_labels(p.data, t.data, c.n, C, rule, rule,
+                                 td::class_counts_out{a.data(), b.data(), e.data()}, w.scratch))
+        w.rep.fail("C=" + std::to_string(C) + " " + td::to_string(level) +
+                   ": a bad pred near the end was not reported");
+    }
+  }
+  INFO(w.rep.cases << " cases, " << w.rep.failures << " failures");
+  CHECK(w.rep.failures == 0);
+}
+
 TEST_CASE("kernels: long runs past every fold and flush boundary are counted exactly") {
   // Byte counters fold every 255 vectors, the large-C kernel's 21-bit fields every ~2^21 elements:
   // one pair repeated drives one counter as fast as possible. All misses put every other element

@@ -417,12 +417,21 @@ TALLY_INLINE __m256i first_n(std::size_t n) noexcept {
   return _mm256_cmpgt_epi8(_mm256_set1_epi8(static_cast<char>(n)), lanes);
 }
 
-// out[k] = hi[k] * mult + lo[k] for the 32 lanes (hi * mult + lo < 2^15).
+// out[k] = hi[k] * mult + lo[k] for the 32 lanes (< 2^16).
 TALLY_INLINE void store_pair_index(std::uint16_t* out, __m256i hi, __m256i lo, std::uint8_t mult) noexcept {
-  // maddubs: lo * 1 + hi * mult over the interleaved (lo, hi) byte pairs.
-  const __m256i coef = _mm256_set1_epi16(static_cast<short>((mult << 8) | 1));
-  const __m256i a = _mm256_maddubs_epi16(_mm256_unpacklo_epi8(lo, hi), coef);  // 0-7, 16-23
-  const __m256i b = _mm256_maddubs_epi16(_mm256_unpackhi_epi8(lo, hi), coef);  // 8-15, 24-31
+  __m256i a, b;
+  if (mult < 128) {
+    // maddubs: lo * 1 + hi * mult over the interleaved (lo, hi) byte pairs (mult is signed there).
+    const __m256i coef = _mm256_set1_epi16(static_cast<short>((mult << 8) | 1));
+    a = _mm256_maddubs_epi16(_mm256_unpacklo_epi8(lo, hi), coef);  // 0-7, 16-23
+    b = _mm256_maddubs_epi16(_mm256_unpackhi_epi8(lo, hi), coef);  // 8-15, 24-31
+  } else {
+    const __m256i m = _mm256_set1_epi16(mult), z = _mm256_setzero_si256();
+    a = _mm256_add_epi16(_mm256_mullo_epi16(_mm256_unpacklo_epi8(hi, z), m),
+                         _mm256_unpacklo_epi8(lo, z));
+    b = _mm256_add_epi16(_mm256_mullo_epi16(_mm256_unpackhi_epi8(hi, z), m),
+                         _mm256_unpackhi_epi8(lo, z));
+  }
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute2x128_si256(a, b, 0x20));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16), _mm256_permute2x128_si256(a, b, 0x31));
 }

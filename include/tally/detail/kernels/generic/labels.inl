@@ -15,6 +15,8 @@
 inline constexpr std::size_t hit_miss_max = 32;
 // Per-class and hit/miss count labels narrowed to bytes, 0xFF meaning "no class".
 inline constexpr std::size_t bytes_max_classes = 255;
+// The table counts 1-byte labels up to this many classes (bins < 2^16), others up to 64.
+inline constexpr std::size_t bytes_table_max_classes = 255;
 // Misses per element above which the table is faster than hit/miss (measured at C = 19).
 inline constexpr std::size_t miss_rate_num = 1, miss_rate_den = 4;
 // Byte counters take at most this many increments between folds.
@@ -326,7 +328,7 @@ TALLY_INLINE void large_step(const P* p, const T* t, std::size_t i, std::size_t 
   wrong[i / 64] |= w << (i % 64);
 }
 
-// Class indexes and wrong bits of m <= kshared::large_block pairs (see kshared::large_prep),
+// Class indexes and wrong bits of m <= kshared::large_block pairs (see kshared::count_large),
 // counted as 32-bit lanes.
 template <class P, class T>
 bool large_prep(const P* p, const T* t, std::size_t m, std::size_t C, const label_rule<P>& pr,
