@@ -35,16 +35,24 @@ static_assert(std::is_base_of_v<std::invalid_argument, tally::error>,
 
 TEST_CASE("Shape from an initializer list has a rank, extents and an element count") {
   const tally::Shape s{2, 3, 4};
-  CHECK(s.size() == 3);
+  CHECK(s.rank() == 3);
   CHECK(s[0] == 2);
   CHECK(s[1] == 3);
   CHECK(s[2] == 4);
   CHECK(s.numel() == 24);
 }
 
+TEST_CASE("Shape::size() stays, deprecated, as the old name of rank()") {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  const std::size_t rank = tally::Shape{2, 3, 4}.size();
+#pragma GCC diagnostic pop
+  CHECK(rank == 3);
+}
+
 TEST_CASE("a rank-0 Shape has one element and prints as ()") {
   const tally::Shape s;
-  CHECK(s.size() == 0);
+  CHECK(s.rank() == 0);
   CHECK(s.numel() == 1);
   CHECK(core_to_string(s) == "()");
 }
@@ -52,7 +60,7 @@ TEST_CASE("a rank-0 Shape has one element and prints as ()") {
 TEST_CASE("a Shape with a zero extent has no elements") {
   CHECK(tally::Shape{0}.numel() == 0);
   CHECK(tally::Shape{4, 0, 3}.numel() == 0);
-  CHECK(tally::Shape{4, 0, 3}.size() == 3);
+  CHECK(tally::Shape{4, 0, 3}.rank() == 3);
 }
 
 TEST_CASE("Shape equality compares rank and every extent") {
@@ -94,7 +102,7 @@ TEST_CASE("Shape rejects a negative extent") {
 TEST_CASE("Shape supports rank 8 and rejects rank 9") {
   const std::vector<int> eight(8, 1);
   const tally::Shape ok(eight.begin(), eight.end());
-  CHECK(ok.size() == 8);
+  CHECK(ok.rank() == 8);
   CHECK(ok.numel() == 1);
 
   const std::vector<int> nine(9, 1);

@@ -161,7 +161,7 @@ void ds_rejects(tally::DiceScore& m, tally::tensor_view<const P> preds,
 // Shape (N, ...) -> (N, C, ...).
 Shape ds_with_channels(const Shape& s, std::size_t C) {
   std::vector<std::size_t> e{s[0], C};
-  for (std::size_t i = 1; i < s.size(); ++i) e.push_back(s[i]);
+  for (std::size_t i = 1; i < s.rank(); ++i) e.push_back(s[i]);
   return Shape(e.begin(), e.end());
 }
 

@@ -259,7 +259,7 @@ bool representable(long long v) {
 
 std::string shape_text(const Shape& s) {
   std::string r = "(";
-  for (std::size_t a = 0; a < s.size(); ++a) r += (a ? ", " : "") + std::to_string(s[a]);
+  for (std::size_t a = 0; a < s.rank(); ++a) r += (a ? ", " : "") + std::to_string(s[a]);
   return r + ")";
 }
 

@@ -588,7 +588,7 @@ void props_merge_case(PropsRng& rng) {
 
             if (md == MultidimAverage::samplewise) {
               const auto r = merged.compute();
-              REQUIRE(r.shape().size() >= 1);
+              REQUIRE(r.shape().rank() >= 1);
               REQUIRE(r.shape()[0] == n1 + n2 + n3);
               REQUIRE(self.compute().shape()[0] == 2 * n1);
             }

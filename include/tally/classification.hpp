@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/classification.hpp — Precision, Recall, Specificity, Accuracy, FBetaScore, F1Score and
+// JaccardIndex for every task.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_CLASSIFICATION_HPP
 #define TALLY_CLASSIFICATION_HPP

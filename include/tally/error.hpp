@@ -1,4 +1,4 @@
-// tally — classification and segmentation metrics for C++
+// tally/error.hpp — tally::error, the one exception tally throws, and how messages are built.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_ERROR_HPP
 #define TALLY_ERROR_HPP

@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/format.hpp — {fmt} formatters for tally's value types and options, and
+// classification_report().
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_FORMAT_HPP
 #define TALLY_FORMAT_HPP
@@ -63,6 +64,7 @@
 
 #include "error.hpp"
 #include "options.hpp"
+#include "detail/reduce.hpp"
 #include "result.hpp"
 #include "segmentation.hpp"
 #include "stat_scores.hpp"
@@ -92,22 +94,37 @@ struct fmt_enum : fmt::formatter<fmt::string_view> {
   }
 };
 
+// One option value as the formatters print it: an unset ignore_index is `none`.
 template <class Out>
-Out fmt_ignore_index(Out out, const std::optional<std::int64_t>& ii) {
-  if (ii) return fmt::format_to(out, "ignore_index={}", *ii);
-  return fmt::format_to(out, "ignore_index=none");
+Out fmt_option_value(Out out, const std::optional<std::int64_t>& v) {
+  return v ? fmt::format_to(out, "{}", *v) : fmt::format_to(out, "none");
 }
+template <class Out, class V>
+Out fmt_option_value(Out out, const V& v) {
+  return fmt::format_to(out, "{}", v);
+}
+
+// Base of the options formatters: `{name=value, ...}`, every field of the struct's one list
+// (options.hpp), in declaration order.
+struct fmt_options : fmt_no_spec {
+  template <class Options, class FormatContext>
+  auto format(const Options& o, FormatContext& ctx) const -> decltype(ctx.out()) {
+    auto out = ctx.out();
+    const char* sep = "{";
+    for_each_field(o, [&](const char* name, const auto& v) {
+      out = fmt::format_to(out, "{}{}=", sep, name);
+      out = fmt_option_value(out, v);
+      sep = ", ";
+    });
+    return fmt::format_to(out, "}}");
+  }
+};
 
 // One row of classification_report: precision, recall, f1-score, iou, and support.
 struct report_row {
   double values[4];
   std::uint64_t support;
 };
-
-// a / b, or `otherwise` when b == 0 (the rule of SEMANTICS.md section 4).
-[[nodiscard]] inline double report_ratio(double a, double b, double otherwise) noexcept {
-  return b == 0.0 ? otherwise : a / b;
-}
 
 }  // namespace detail
 
@@ -141,7 +158,7 @@ struct report_row {
 ///   average, so each column equals the matching metric with Average::macro: a class absent
 ///   from both preds and target (tp + fp + fn = 0) is shown, with zero_division values and
 ///   support 0, but left out of the mean. With top_k > 1, precision and recall leave out the
-///   classes without support instead (SEMANTICS.md 5.2). The iou column also leaves out an
+///   classes without support instead (docs/semantics.md 5.2). The iou column also leaves out an
 ///   in-range ignore_index class, as JaccardIndex does. When every class is left out, precision,
 ///   recall and f1-score show 0 and iou shows nan.
 /// - `weighted avg`: weighted by support; with no support at all, 0 (iou: nan).
@@ -169,59 +186,45 @@ struct report_row {
     detail::fail("classification_report: digits ", digits, " is outside [0, 15]");
 
   // Per class [[tn, fp], [fn, tp]]; samplewise mode has one such (C, 2, 2) block per sample.
-  enum : std::size_t { fp_at = 1, fn_at = 2, tp_at = 3, block = 4 };
   const tensor_view<const std::uint64_t> counts = m.counts();
-  std::vector<std::uint64_t> blocks(C * block, 0);
-  for (std::size_t i = 0; i < counts.size(); ++i) blocks[i % (C * block)] += counts[i];
+  std::vector<std::uint64_t> blocks(C * detail::BLOCK, 0);
+  for (std::size_t i = 0; i < counts.size(); ++i) blocks[i % (C * detail::BLOCK)] += counts[i];
 
-  const double zd = o.zero_division;
-  const bool in_range_ii =
-      o.ignore_index && *o.ignore_index >= 0 && *o.ignore_index < o.num_classes;
+  // Each column is the metric's own reduction (detail/reduce.hpp) over the summed counts, so
+  // the values and the macro and weighted rules agree with the metrics exactly.
+  std::optional<std::size_t> ii_class;
+  if (o.ignore_index && *o.ignore_index >= 0 && *o.ignore_index < o.num_classes)
+    ii_class = static_cast<std::size_t>(*o.ignore_index);
+  const detail::score_spec columns[4] = {{detail::score_kind::precision},
+                                         {detail::score_kind::recall},
+                                         {detail::score_kind::fbeta, 1.0},
+                                         {detail::score_kind::jaccard}};
   std::vector<detail::report_row> rows(C);
-  double sum[4] = {0, 0, 0, 0}, kept[4] = {0, 0, 0, 0};  // macro: sum of kept values, count
-  double wsum[4] = {0, 0, 0, 0}, wtotal = 0;             // weighted by support
-  std::uint64_t total = 0, correct = 0;
-  for (std::size_t c = 0; c < C; ++c) {
-    const std::uint64_t* b = blocks.data() + c * block;
-    const double tp = static_cast<double>(b[tp_at]), fp = static_cast<double>(b[fp_at]),
-                 fn = static_cast<double>(b[fn_at]);
-    // The same expressions as the metrics' (detail/reduce.hpp), so the values agree exactly.
-    detail::report_row& r = rows[c];
-    r.values[0] = detail::report_ratio(tp, tp + fp, zd);
-    r.values[1] = detail::report_ratio(tp, tp + fn, zd);
-    r.values[2] = detail::report_ratio(2 * tp, 2 * tp + fn + fp, zd);
-    r.values[3] = detail::report_ratio(tp, tp + fp + fn, zd);
-    r.support = b[tp_at] + b[fn_at];
-    total += r.support;
-    correct += b[tp_at];
-
-    // Macro membership (SEMANTICS.md 5.2): a class that occurs (tp + fp + fn > 0); with top_k > 1
-    // precision and recall need support instead; JaccardIndex always drops an in-range
-    // ignore_index class.
-    const bool occurs = b[tp_at] + b[fp_at] + b[fn_at] > 0;
-    const bool by_support = o.top_k > 1 ? r.support > 0 : occurs;
-    const bool ii_class = in_range_ii && static_cast<std::int64_t>(c) == *o.ignore_index;
-    const bool keep[4] = {by_support, by_support, occurs, occurs && !ii_class};
-    const double w = static_cast<double>(r.support);
-    for (int k = 0; k < 4; ++k) {
-      if (keep[k]) {
-        sum[k] += r.values[k];
-        kept[k] += 1;
-      }
-      if (w != 0) wsum[k] += w * r.values[k];
-    }
-    wtotal += w;
-  }
   detail::report_row macro{}, weighted{};
   for (int k = 0; k < 4; ++k) {
-    // With nothing to average, JaccardIndex is undefined (NaN) and the other scores report 0.
-    const double empty = k == 3 ? std::numeric_limits<double>::quiet_NaN() : 0.0;
-    macro.values[k] = kept[k] == 0 ? empty : sum[k] / kept[k];
-    weighted.values[k] = wtotal == 0 ? empty : wsum[k] / wtotal;
+    detail::reduce_context ctx{columns[k],      detail::task_kind::multiclass, Average::none,
+                               o.zero_division, o.top_k,                       ii_class};
+    std::vector<double> v;
+    v.reserve(C + 2);
+    detail::reduce_unit(ctx, blocks.data(), C, v);
+    ctx.average = Average::macro;
+    detail::reduce_unit(ctx, blocks.data(), C, v);
+    ctx.average = Average::weighted;
+    detail::reduce_unit(ctx, blocks.data(), C, v);
+    for (std::size_t c = 0; c < C; ++c) rows[c].values[k] = v[c];
+    macro.values[k] = v[C];
+    weighted.values[k] = v[C + 1];
+  }
+  std::uint64_t total = 0, correct = 0;
+  for (std::size_t c = 0; c < C; ++c) {
+    const std::uint64_t* b = blocks.data() + c * detail::BLOCK;
+    rows[c].support = b[detail::TP] + b[detail::FN];
+    total += rows[c].support;
+    correct += b[detail::TP];
   }
   macro.support = weighted.support = total;
   const double accuracy =
-      detail::report_ratio(static_cast<double>(correct), static_cast<double>(total), 0.0);
+      detail::ratio(static_cast<double>(correct), static_cast<double>(total), 0.0);
 
   // Layout as sklearn's: right-aligned names, a blank line after the header and after the
   // classes, each value column one space plus a right-aligned field.
@@ -268,7 +271,7 @@ struct formatter<tally::Result> {
 
   template <class FormatContext>
   auto format(const tally::Result& r, FormatContext& ctx) const -> decltype(ctx.out()) {
-    if (r.shape().size() == 0) return number_.format(r.size() == 0 ? 0.0 : r[0], ctx);
+    if (r.shape().rank() == 0) return number_.format(r.size() == 0 ? 0.0 : r[0], ctx);
     std::size_t i = 0;
     return print(r, 0, i, ctx);
   }
@@ -285,7 +288,7 @@ struct formatter<tally::Result> {
         *out++ = ' ';
       }
       ctx.advance_to(out);
-      out = axis + 1 == r.shape().size() ? number_.format(r[i++], ctx) : print(r, axis + 1, i, ctx);
+      out = axis + 1 == r.shape().rank() ? number_.format(r[i++], ctx) : print(r, axis + 1, i, ctx);
     }
     *out++ = ']';
     return out;
@@ -301,7 +304,7 @@ struct formatter<tally::Shape> : tally::detail::fmt_no_spec {
   auto format(const tally::Shape& s, FormatContext& ctx) const -> decltype(ctx.out()) {
     auto out = ctx.out();
     *out++ = '(';
-    for (std::size_t i = 0; i < s.size(); ++i) {
+    for (std::size_t i = 0; i < s.rank(); ++i) {
       if (i) out = fmt::format_to(out, ", ");
       out = fmt::format_to(out, "{}", s[i]);
     }
@@ -322,54 +325,13 @@ template <>
 struct formatter<tally::AggregationLevel> : tally::detail::fmt_enum<tally::AggregationLevel> {};
 
 template <>
-struct formatter<tally::Binary::Options> : tally::detail::fmt_no_spec {
-  template <class FormatContext>
-  auto format(const tally::Binary::Options& o, FormatContext& ctx) const -> decltype(ctx.out()) {
-    auto out = fmt::format_to(ctx.out(), "{{threshold={}, ", o.threshold);
-    out = tally::detail::fmt_ignore_index(out, o.ignore_index);
-    return fmt::format_to(out, ", multidim_average={}, zero_division={}}}", o.multidim_average,
-                          o.zero_division);
-  }
-};
-
+struct formatter<tally::Binary::Options> : tally::detail::fmt_options {};
 template <>
-struct formatter<tally::Multiclass::Options> : tally::detail::fmt_no_spec {
-  template <class FormatContext>
-  auto format(const tally::Multiclass::Options& o, FormatContext& ctx) const
-      -> decltype(ctx.out()) {
-    auto out = fmt::format_to(ctx.out(), "{{num_classes={}, ", o.num_classes);
-    out = tally::detail::fmt_ignore_index(out, o.ignore_index);
-    return fmt::format_to(out, ", average={}, multidim_average={}, top_k={}, zero_division={}}}",
-                          o.average, o.multidim_average, o.top_k, o.zero_division);
-  }
-};
-
+struct formatter<tally::Multiclass::Options> : tally::detail::fmt_options {};
 template <>
-struct formatter<tally::Multilabel::Options> : tally::detail::fmt_no_spec {
-  template <class FormatContext>
-  auto format(const tally::Multilabel::Options& o, FormatContext& ctx) const
-      -> decltype(ctx.out()) {
-    auto out = fmt::format_to(ctx.out(), "{{num_labels={}, ", o.num_labels);
-    out = tally::detail::fmt_ignore_index(out, o.ignore_index);
-    return fmt::format_to(out,
-                          ", threshold={}, average={}, multidim_average={}, zero_division={}}}",
-                          o.threshold, o.average, o.multidim_average, o.zero_division);
-  }
-};
-
+struct formatter<tally::Multilabel::Options> : tally::detail::fmt_options {};
 template <>
-struct formatter<tally::DiceScore::Options> : tally::detail::fmt_no_spec {
-  template <class FormatContext>
-  auto format(const tally::DiceScore::Options& o, FormatContext& ctx) const -> decltype(ctx.out()) {
-    auto out = fmt::format_to(ctx.out(), "{{num_classes={}, ", o.num_classes);
-    out = tally::detail::fmt_ignore_index(out, o.ignore_index);
-    return fmt::format_to(out,
-                          ", include_background={}, average={}, aggregation_level={}, "
-                          "input_format={}, zero_division={}}}",
-                          o.include_background, o.average, o.aggregation_level, o.input_format,
-                          o.zero_division);
-  }
-};
+struct formatter<tally::DiceScoreOptions> : tally::detail::fmt_options {};
 
 }  // namespace fmt
 

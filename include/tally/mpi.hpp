@@ -1,4 +1,4 @@
-// tally — classification and segmentation metrics for C++
+// tally/mpi.hpp — optional MPI adapter: tally::mpi::all_reduce and reduce of a metric's state.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_MPI_HPP
 #define TALLY_MPI_HPP

@@ -1,10 +1,12 @@
-// tally — classification and segmentation metrics for C++
+// tally/options.hpp — the tasks and their options, the option enums, and the one list of
+// fields per options struct that equality, saved states and formatters read.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_OPTIONS_HPP
 #define TALLY_OPTIONS_HPP
 
 #include <cstdint>
 #include <optional>
+#include <tuple>
 
 #include "version.hpp"
 
@@ -67,6 +69,87 @@ struct Multilabel {
   };
 };
 
+/// DiceScore's options (`DiceScore::Options`). `num_classes`: C, or 0 to take it from the
+/// one-hot class axis; `include_background = false` leaves class 0 out; `average` none keeps one
+/// value per class; samplewise aggregation averages per-sample scores, global pools the counts.
+struct DiceScoreOptions {
+  std::int64_t num_classes = 0;
+  std::optional<std::int64_t> ignore_index = std::nullopt;
+  bool include_background = true;
+  Average average = Average::macro;
+  AggregationLevel aggregation_level = AggregationLevel::samplewise;
+  InputFormat input_format = InputFormat::one_hot;
+  double zero_division = 0.0;
+};
+
+namespace detail {
+
+// One field of an options struct: its name as users write it, and the member.
+template <class S, class M>
+struct option_field {
+  const char* name;
+  M S::*member;
+};
+template <class S, class M>
+constexpr option_field<S, M> field(const char* name, M S::*member) noexcept {
+  return {name, member};
+}
+
+// The one list of fields per options struct, in declaration order. It drives equality (and so
+// merge), the identity that load() checks, and the fmt formatters: a field added to a struct
+// and to its list here is compared, saved and printed everywhere.
+template <class Options>
+struct option_fields;
+
+template <>
+struct option_fields<Binary::Options> {
+  using O = Binary::Options;
+  static constexpr auto list =
+      std::make_tuple(field("threshold", &O::threshold), field("ignore_index", &O::ignore_index),
+                      field("multidim_average", &O::multidim_average),
+                      field("zero_division", &O::zero_division));
+};
+template <>
+struct option_fields<Multiclass::Options> {
+  using O = Multiclass::Options;
+  static constexpr auto list = std::make_tuple(
+      field("num_classes", &O::num_classes), field("ignore_index", &O::ignore_index),
+      field("average", &O::average), field("multidim_average", &O::multidim_average),
+      field("top_k", &O::top_k), field("zero_division", &O::zero_division));
+};
+template <>
+struct option_fields<Multilabel::Options> {
+  using O = Multilabel::Options;
+  static constexpr auto list = std::make_tuple(
+      field("num_labels", &O::num_labels), field("ignore_index", &O::ignore_index),
+      field("threshold", &O::threshold), field("average", &O::average),
+      field("multidim_average", &O::multidim_average), field("zero_division", &O::zero_division));
+};
+template <>
+struct option_fields<DiceScoreOptions> {
+  using O = DiceScoreOptions;
+  static constexpr auto list = std::make_tuple(
+      field("num_classes", &O::num_classes), field("ignore_index", &O::ignore_index),
+      field("include_background", &O::include_background), field("average", &O::average),
+      field("aggregation_level", &O::aggregation_level), field("input_format", &O::input_format),
+      field("zero_division", &O::zero_division));
+};
+
+// f(name, value) for every field of `o`, in declaration order.
+template <class Options, class F>
+constexpr void for_each_field(const Options& o, F&& f) {
+  std::apply([&](const auto&... fl) { (f(fl.name, o.*(fl.member)), ...); },
+             option_fields<Options>::list);
+}
+
+template <class Options>
+[[nodiscard]] constexpr bool fields_equal(const Options& a, const Options& b) noexcept {
+  return std::apply([&](const auto&... fl) { return ((a.*(fl.member) == b.*(fl.member)) && ...); },
+                    option_fields<Options>::list);
+}
+
+}  // namespace detail
+
 [[nodiscard]] constexpr const char* to_string(Average a) noexcept {
   switch (a) {
     case Average::micro: return "micro";
@@ -121,22 +204,21 @@ struct parallel {
   unsigned threads = 0;
 };
 
-// Options compare field by field; metrics merge only with equal options.
+// Options compare field by field (the lists above); metrics merge only with equal options.
 [[nodiscard]] inline bool operator==(const Binary::Options& a, const Binary::Options& b) noexcept {
-  return a.threshold == b.threshold && a.ignore_index == b.ignore_index &&
-         a.multidim_average == b.multidim_average && a.zero_division == b.zero_division;
+  return detail::fields_equal(a, b);
 }
 [[nodiscard]] inline bool operator==(const Multiclass::Options& a,
                                      const Multiclass::Options& b) noexcept {
-  return a.num_classes == b.num_classes && a.ignore_index == b.ignore_index &&
-         a.average == b.average && a.multidim_average == b.multidim_average && a.top_k == b.top_k &&
-         a.zero_division == b.zero_division;
+  return detail::fields_equal(a, b);
 }
 [[nodiscard]] inline bool operator==(const Multilabel::Options& a,
                                      const Multilabel::Options& b) noexcept {
-  return a.num_labels == b.num_labels && a.ignore_index == b.ignore_index &&
-         a.threshold == b.threshold && a.average == b.average &&
-         a.multidim_average == b.multidim_average && a.zero_division == b.zero_division;
+  return detail::fields_equal(a, b);
+}
+[[nodiscard]] inline bool operator==(const DiceScoreOptions& a,
+                                     const DiceScoreOptions& b) noexcept {
+  return detail::fields_equal(a, b);
 }
 [[nodiscard]] inline bool operator!=(const Binary::Options& a, const Binary::Options& b) noexcept {
   return !(a == b);
@@ -147,6 +229,10 @@ struct parallel {
 }
 [[nodiscard]] inline bool operator!=(const Multilabel::Options& a,
                                      const Multilabel::Options& b) noexcept {
+  return !(a == b);
+}
+[[nodiscard]] inline bool operator!=(const DiceScoreOptions& a,
+                                     const DiceScoreOptions& b) noexcept {
   return !(a == b);
 }
 

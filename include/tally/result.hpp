@@ -1,4 +1,4 @@
-// tally — classification and segmentation metrics for C++
+// tally/result.hpp — tally::Result, what compute() returns: a shape and its values in double.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_RESULT_HPP
 #define TALLY_RESULT_HPP
@@ -58,7 +58,7 @@ class Result {
 
   /// Prints a scalar as `0.5`, a vector as `[0.5, 1]`, and nests brackets for higher ranks.
   friend std::ostream& operator<<(std::ostream& out, const Result& r) {
-    if (r.shape_.size() == 0) return out << (r.values_.empty() ? 0.0 : r.values_[0]);
+    if (r.shape_.rank() == 0) return out << (r.values_.empty() ? 0.0 : r.values_[0]);
     std::size_t i = 0;
     r.print(out, 0, i);
     return out;
@@ -69,7 +69,7 @@ class Result {
     out << '[';
     for (std::size_t k = 0; k < shape_[axis]; ++k) {
       if (k) out << ", ";
-      if (axis + 1 == shape_.size())
+      if (axis + 1 == shape_.rank())
         out << values_[i++];
       else
         print(out, axis + 1, i);

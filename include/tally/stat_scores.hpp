@@ -1,4 +1,4 @@
-// tally — classification and segmentation metrics for C++
+// tally/stat_scores.hpp — StatScores for every task: tp, fp, tn, fn and support per class.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_STAT_SCORES_HPP
 #define TALLY_STAT_SCORES_HPP

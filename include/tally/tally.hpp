@@ -1,4 +1,4 @@
-// tally — classification and segmentation metrics for C++
+// tally/tally.hpp — the umbrella header: every core metric (adapters are separate headers).
 // SPDX-License-Identifier: MIT
 //
 // The umbrella header: every core metric. Optional adapters (format.hpp for fmt, mpi.hpp,

@@ -1,4 +1,4 @@
-// tally — classification and segmentation metrics for C++
+// tally/tensor_view.hpp — Shape and tensor_view, the non-owning views update() reads.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_TENSOR_VIEW_HPP
 #define TALLY_TENSOR_VIEW_HPP
@@ -33,7 +33,11 @@ class Shape {
     assign(first, last);
   }
 
-  [[nodiscard]] constexpr std::size_t size() const noexcept { return rank_; }
+  /// The rank; an old name kept for compatibility (tensor_view::size() is the element count).
+  [[nodiscard, deprecated("Shape::size() is the rank: use Shape::rank()")]] constexpr std::size_t
+  size() const noexcept {
+    return rank_;
+  }
   [[nodiscard]] constexpr std::size_t rank() const noexcept { return rank_; }
   [[nodiscard]] constexpr bool empty() const noexcept { return rank_ == 0; }
   [[nodiscard]] constexpr std::size_t operator[](std::size_t axis) const noexcept {
@@ -185,7 +189,7 @@ class tensor_view {
 
   [[nodiscard]] constexpr T* data() const noexcept { return data_; }
   [[nodiscard]] constexpr const Shape& shape() const noexcept { return shape_; }
-  [[nodiscard]] constexpr std::size_t rank() const noexcept { return shape_.size(); }
+  [[nodiscard]] constexpr std::size_t rank() const noexcept { return shape_.rank(); }
   /// Number of elements.
   [[nodiscard]] constexpr std::size_t size() const noexcept { return shape_.numel(); }
   [[nodiscard]] constexpr T* begin() const noexcept { return data_; }

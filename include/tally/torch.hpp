@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/torch.hpp — optional LibTorch adapter: tally::torch::update(metric, preds, target) for
+// at::Tensor.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_TORCH_HPP
 #define TALLY_TORCH_HPP

@@ -1,4 +1,4 @@
-// tally — classification and segmentation metrics for C++
+// tally/version.hpp — the version macros and the ABI namespace tally::v0.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_VERSION_HPP
 #define TALLY_VERSION_HPP

@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/count.hpp — the scalar counting passes: the reference the kernels are tested against
+// and the error path that names the first invalid element.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_COUNT_HPP
 #define TALLY_DETAIL_COUNT_HPP
@@ -129,70 +130,19 @@ template <class S>
   return npos;
 }
 
-// Binary and multilabel decisions. A floating prediction is positive when p > threshold, or,
-// for logits, when sigmoid(p) > threshold, evaluated as p > log(t / (1 - t)) (SEMANTICS 8).
-// The probability threshold is rounded to the preds' type first, as torch compares in it.
-template <class P>
-struct positive_rule {
-  bool logits = false;
-  P prob_threshold{};
-  double logit_threshold = 0.0;
-
-  positive_rule() = default;
-  positive_rule(double threshold, bool as_logits) noexcept
-      : logits(as_logits), prob_threshold(static_cast<P>(threshold)) {
-    logit_threshold = threshold <= 0.0   ? -std::numeric_limits<double>::infinity()
-                      : threshold >= 1.0 ? std::numeric_limits<double>::infinity()
-                                         : std::log(threshold / (1.0 - threshold));
-  }
-  [[nodiscard]] bool operator()(P p) const noexcept {
-    return logits ? static_cast<double>(p) > logit_threshold : p > prob_threshold;
-  }
-};
-
-// Whether any value lies outside [0, 1] (the per-update logit rule), and where the first NaN is.
-// With a target and `kept_only`, only positions whose target is not ignored decide the rule
-// (binary ConfusionMatrix and JaccardIndex); NaN is looked for everywhere.
-struct prob_scan {
-  bool outside = false;
-  std::size_t nan_index = npos;
-};
-
+// Index of the first invalid element of a binary or multilabel update, or npos: a target that
+// is neither ignored nor 0/1, or an integral prediction other than 0/1 at a kept position.
+// The error path only: the kernels count, this names the element they rejected.
 template <class P, class T>
-[[nodiscard]] prob_scan scan_probabilities(const P* preds, const T* target, std::size_t n,
-                                           const label_rule<T>& target_rule, bool kept_only) {
-  prob_scan out;
-  bool outside = false, nan = false;
-  for (std::size_t i = 0; i < n; ++i) {
-    const P p = preds[i];
-    nan |= p != p;
-    const bool counts = !kept_only || !target_rule.ignored(target[i]);
-    outside |= counts && (p < P(0) || p > P(1));
-  }
-  out.outside = outside;
-  if (nan) out.nan_index = find_nan(preds, n);
-  return out;
-}
-
-// Binary labels or scores of n elements against a {0, 1} target. Integral preds must be 0 or 1
-// at kept positions. sink(target_bit, pred_bit) for every kept element.
-template <class P, class T, class Sink>
-[[nodiscard]] std::size_t count_binary_pairs(const P* preds, const T* target, std::size_t n,
-                                             const label_rule<T>& target_rule,
-                                             const positive_rule<P>& positive, Sink&& sink) {
+[[nodiscard]] std::size_t find_invalid_binary(const P* preds, const T* target, std::size_t n,
+                                              const label_rule<T>& target_rule) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     const T t = target[i];
     if (target_rule.ignored(t)) continue;
     if (!target_rule.valid(t)) return i;
-    const P p = preds[i];
-    bool pos;
-    if constexpr (std::is_floating_point_v<P>) {
-      pos = positive(p);
-    } else {
-      if (label_bits(p) > 1u) return i;
-      pos = p != P(0);
+    if constexpr (!std::is_floating_point_v<P>) {
+      if (label_bits(preds[i]) > 1u) return i;
     }
-    sink(static_cast<std::size_t>(label_bits(t)), static_cast<std::size_t>(pos));
   }
   return npos;
 }

@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/labels.hpp — reading integral labels by value, whatever their type: validity,
+// ignore_index, label words.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_LABELS_HPP
 #define TALLY_DETAIL_LABELS_HPP

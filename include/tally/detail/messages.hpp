@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/messages.hpp — the messages of invalid input: argument, value, flat index, what was
+// expected, and the fix.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_MESSAGES_HPP
 #define TALLY_DETAIL_MESSAGES_HPP

@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/metric_base.hpp — what every metric shares: update from views or ranges, reset,
+// merge, +=, equality, save/load.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_METRIC_BASE_HPP
 #define TALLY_DETAIL_METRIC_BASE_HPP
@@ -139,8 +140,8 @@ class metric_base {
  private:
   // Every update's working memory (histograms, kernel scratch, per-chunk buffers) is allocated
   // inside core_.update, which commits nothing until it has counted the whole batch; a failed
-  // allocation anywhere there is a tally::error like a failed state allocation (SEMANTICS 3.1),
-  // never std::bad_alloc, and leaves the accumulator as it was.
+  // allocation anywhere there is a tally::error like a failed state allocation
+  // (docs/semantics.md 3.1), never std::bad_alloc, and leaves the accumulator as it was.
   template <class P, class T>
   void counted_update(tensor_view<const P> preds, tensor_view<const T> target,
                       std::size_t threads) {

@@ -1,9 +1,10 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/reduce.hpp — from exact counts to scores: the micro, macro and weighted reductions,
+// zero_division, and ConfusionMatrix normalization.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_REDUCE_HPP
 #define TALLY_DETAIL_REDUCE_HPP
 
-// From exact per-class counts to scores (SEMANTICS.md sections 4 and 5), in double, in a fixed
+// From exact per-class counts to scores (docs/semantics.md sections 4 and 5), in double, in a fixed
 // order: classes ascending, sum of w * s first, then one division by the sum of w.
 
 #include <cmath>
@@ -92,7 +93,7 @@ struct reduce_context {
   std::optional<std::size_t> ii_class;  // multiclass in-range ignore_index
 };
 
-// Macro weight of a class (SEMANTICS 5.2): multilabel keeps every label; multiclass drops
+// Macro weight of a class (docs/semantics.md 5.2): multilabel keeps every label; multiclass drops
 // classes that never occur (tp + fp + fn = 0), and with top_k > 1 precision, recall and accuracy
 // drop classes without support; Jaccard always drops an in-range ignore_index class.
 [[nodiscard]] inline bool macro_keeps(const reduce_context& ctx, const std::uint64_t* b,
@@ -216,6 +217,34 @@ template <class Task>
     return per_class ? Result(Shape{units, C, 5}, std::move(out))
                      : Result(Shape{units, 5}, std::move(out));
   return per_class ? Result(Shape{C, 5}, std::move(out)) : Result(Shape{5}, std::move(out));
+}
+
+// Normalizes count tables in place; 0/0 becomes 0 (docs/semantics.md 5.7). `tables` square
+// tables of side k laid out one after another.
+inline void normalize_tables(std::vector<double>& v, std::size_t tables, std::size_t k,
+                             Normalize how) {
+  if (how == Normalize::none) return;
+  for (std::size_t t = 0; t < tables; ++t) {
+    double* m = v.data() + t * k * k;
+    auto divide = [](double a, double b) { return b == 0.0 ? 0.0 : a / b; };
+    if (how == Normalize::all) {
+      double total = 0;
+      for (std::size_t i = 0; i < k * k; ++i) total += m[i];
+      for (std::size_t i = 0; i < k * k; ++i) m[i] = divide(m[i], total);
+    } else if (how == Normalize::target) {
+      for (std::size_t r = 0; r < k; ++r) {
+        double sum = 0;
+        for (std::size_t c = 0; c < k; ++c) sum += m[r * k + c];
+        for (std::size_t c = 0; c < k; ++c) m[r * k + c] = divide(m[r * k + c], sum);
+      }
+    } else {
+      for (std::size_t c = 0; c < k; ++c) {
+        double sum = 0;
+        for (std::size_t r = 0; r < k; ++r) sum += m[r * k + c];
+        for (std::size_t r = 0; r < k; ++r) m[r * k + c] = divide(m[r * k + c], sum);
+      }
+    }
+  }
 }
 
 }  // namespace detail

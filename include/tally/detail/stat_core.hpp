@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/stat_core.hpp — the per-class [[tn, fp], [fn, tp]] state behind StatScores and the
+// scores derived from it: update, merge, save/load.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_STAT_CORE_HPP
 #define TALLY_DETAIL_STAT_CORE_HPP
@@ -46,14 +47,6 @@ struct metric_traits {
 
 inline constexpr metric_traits stat_family{"StatScores", true, true, false};
 
-// Flat sizes that depend on the input (samplewise rows) are checked before allocating.
-inline std::size_t checked_cells(std::size_t units, std::size_t per_unit, const char* what) {
-  if (per_unit != 0 && units > max_state_counters / per_unit)
-    fail(what, ": ", units, " samples x ", per_unit,
-         " counters per sample is too large for one update; split the batch");
-  return units * per_unit;
-}
-
 // Folds a histogram of (tp, predicted, target, kept) into [[tn, fp], [fn, tp]] blocks.
 inline void add_block(std::uint64_t* block, std::uint64_t tp, std::uint64_t pred,
                       std::uint64_t target, std::uint64_t kept) noexcept {
@@ -61,58 +54,6 @@ inline void add_block(std::uint64_t* block, std::uint64_t tp, std::uint64_t pred
   block[FP] += pred - tp;
   block[FN] += target - tp;
   block[TN] += kept - pred - target + tp;
-}
-
-// The rank rule shared by every task: a minimum rank, and one more with samplewise.
-inline void check_rank(const Shape& s, std::size_t min_rank, std::size_t min_rank_samplewise,
-                       bool samplewise, const char* what) {
-  if (s.size() < min_rank) fail(what, " has shape ", s, "; it needs rank >= ", min_rank);
-  if (samplewise && s.size() < min_rank_samplewise)
-    fail(what, " has shape ", s,
-         "; multidim_average = samplewise needs rank >= ", min_rank_samplewise,
-         " (a sample axis and at least one position axis)");
-}
-
-// How a multiclass update is laid out: labels of the target's shape, or scores (N, C, ...).
-struct multiclass_layout {
-  bool scores;
-  std::size_t N;  // samples (axis 0)
-  std::size_t R;  // positions per sample
-};
-
-// Validates multiclass shapes and element types (SEMANTICS 1.2, 3.2) before anything is read.
-template <class P>
-multiclass_layout check_multiclass_shapes(const Shape& ps, const Shape& ts, std::size_t C,
-                                          bool samplewise, int top_k) {
-  const bool scores = ps.size() == ts.size() + 1;
-  if (!scores && ps.size() != ts.size())
-    fail("preds shape ", ps, " does not fit target shape ", ts,
-         "; multiclass preds are labels of the target's shape or scores (N, C, ...)");
-  if (scores) {
-    check_rank(ps, 2, 3, samplewise, "preds (scores)");
-    if (!std::is_floating_point_v<P>)
-      fail("preds shape ", ps, " has one more axis than target shape ", ts,
-           ", so preds are scores (N, C, ...) and must be floating-point");
-    if (ps[1] != C)
-      fail("preds shape ", ps, ": axis 1 has ", ps[1], " scores but num_classes is ", C);
-    if (ps.without_axis(1) != ts)
-      fail("preds shape ", ps, " and target shape ", ts,
-           " do not match: scores (N, C, ...) need target (N, ...)");
-  } else {
-    check_rank(ts, 1, 2, samplewise, "target");
-    if (ps != ts)
-      fail("preds shape ", ps, " and target shape ", ts,
-           " differ; multiclass label preds must have the target's shape");
-    if (std::is_floating_point_v<P>)
-      fail("preds have the target's shape ", ts,
-           " but a floating-point type; multiclass labels must be integral (for scores, pass "
-           "shape (N, C, ...))");
-    if (top_k != 1)
-      fail("top_k: ", top_k,
-           " needs floating-point scores (N, C, ...), but preds are integral labels");
-  }
-  const std::size_t N = ts[0];
-  return {scores, N, N ? ts.numel() / N : 0};
 }
 
 template <class Task>
@@ -273,9 +214,7 @@ class stat_core {
       const std::size_t nan = find_nan(p, n);
       if (nan != npos) fail_nan(nan);
     }
-    const positive_rule<P> positive{};
-    const std::size_t bad =
-        count_binary_pairs(p, t, n, rule, positive, [](std::size_t, std::size_t) {});
+    const std::size_t bad = find_invalid_binary(p, t, n, rule);
     const std::size_t i = bad == npos ? 0 : bad;
     if (!rule.valid(t[i]) && !rule.ignored(t[i]))
       fail_target(label_value(t[i]), i, 2, true, opts_.ignore_index);
@@ -347,10 +286,7 @@ class stat_core {
   template <class P, class T>
   void update_binary(tensor_view<const P> preds, tensor_view<const T> target, std::size_t threads) {
     const Shape& s = target.shape();
-    check_rank(s, 1, 2, samplewise(), "target");
-    if (preds.shape() != s)
-      fail("preds shape ", preds.shape(), " and target shape ", s,
-           " differ; binary preds and target must have the same shape");
+    check_binary_shapes(preds.shape(), s, samplewise());
     const std::size_t N = s[0];
     update_binary_like(preds, target, N, 1, N ? target.size() / N : 0, threads);
   }
@@ -359,12 +295,7 @@ class stat_core {
   void update_multilabel(tensor_view<const P> preds, tensor_view<const T> target,
                          std::size_t threads) {
     const Shape& s = target.shape();
-    check_rank(s, 2, 3, samplewise(), "target");
-    if (preds.shape() != s)
-      fail("preds shape ", preds.shape(), " and target shape ", s,
-           " differ; multilabel preds and target must have the same shape (N, L, ...)");
-    if (s[1] != classes_)
-      fail("target shape ", s, ": axis 1 has ", s[1], " labels but num_labels is ", classes_);
+    check_multilabel_shapes(preds.shape(), s, classes_, samplewise());
     update_binary_like(preds, target, s[0], classes_, s.numel_from(2), threads);
   }
 

@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/state_io.hpp — the byte format of save() / load(), the options' identity text, and
+// the state as MPI reduces it.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_STATE_IO_HPP
 #define TALLY_DETAIL_STATE_IO_HPP
@@ -86,27 +87,10 @@ class identity_text {
   bool first_ = true;
 };
 
-inline void describe_options(identity_text& t, const Binary::Options& o) {
-  t.field("threshold", o.threshold)
-      .field("ignore_index", o.ignore_index)
-      .field("multidim_average", o.multidim_average)
-      .field("zero_division", o.zero_division);
-}
-inline void describe_options(identity_text& t, const Multiclass::Options& o) {
-  t.field("num_classes", o.num_classes)
-      .field("ignore_index", o.ignore_index)
-      .field("average", o.average)
-      .field("multidim_average", o.multidim_average)
-      .field("top_k", o.top_k)
-      .field("zero_division", o.zero_division);
-}
-inline void describe_options(identity_text& t, const Multilabel::Options& o) {
-  t.field("num_labels", o.num_labels)
-      .field("ignore_index", o.ignore_index)
-      .field("threshold", o.threshold)
-      .field("average", o.average)
-      .field("multidim_average", o.multidim_average)
-      .field("zero_division", o.zero_division);
+// The options as identity text, every field of the struct's list (options.hpp).
+template <class Options>
+void describe_options(identity_text& t, const Options& o) {
+  for_each_field(o, [&](const char* name, const auto& v) { t.field(name, v); });
 }
 
 // The state as a distributed reduction sees it (tally/mpi.hpp): arrays that add elementwise

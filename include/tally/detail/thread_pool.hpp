@@ -1,4 +1,5 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/thread_pool.hpp — the parked thread pool behind update(..., tally::parallel{n}), and
+// the chunking of a batch over it.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_THREAD_POOL_HPP
 #define TALLY_DETAIL_THREAD_POOL_HPP

@@ -418,7 +418,8 @@ TALLY_INLINE __m256i first_n(std::size_t n) noexcept {
 }
 
 // out[k] = hi[k] * mult + lo[k] for the 32 lanes (< 2^16).
-TALLY_INLINE void store_pair_index(std::uint16_t* out, __m256i hi, __m256i lo, std::uint8_t mult) noexcept {
+TALLY_INLINE void store_pair_index(std::uint16_t* out, __m256i hi, __m256i lo,
+                                   std::uint8_t mult) noexcept {
   __m256i a, b;
   if (mult < 128) {
     // maddubs: lo * 1 + hi * mult over the interleaved (lo, hi) byte pairs (mult is signed there).

@@ -105,8 +105,8 @@ TALLY_INLINE void kb_store(u8* c, const kb_counts& v) noexcept {
 // The thresholds and the ignore value come by value: copied out of the caller's structures so
 // that stores to the (uint8) counters cannot force them to be reloaded.
 template <class P, class T, bool Ig, bool Tail>
-TALLY_INLINE void kb_step(const P* p, const T* t, std::size_t left, binary_thresholds<P> th, T ignore,
-                    kb_counts& c, kb_state<P>& s) noexcept {
+TALLY_INLINE void kb_step(const P* p, const T* t, std::size_t left, binary_thresholds<P> th,
+                          T ignore, kb_counts& c, kb_state<P>& s) noexcept {
   const vec<T> tv = Tail ? vload_n(t, left) : vload(t);
   bmask kept = Tail ? ops::first_n(left) : ops::m_all<u8>();
   if constexpr (Ig) kept = ops::m_andnot<u8>(kept, to_bytes(veq(tv, ignore)));
@@ -206,7 +206,8 @@ void kb_run(const P* p, const T* t, std::size_t n, T ignore, binary_thresholds<P
     const std::size_t end = n - i > rounds * ops::W ? i + rounds * ops::W : n;
     while (i < end) {
       const std::size_t b0 = i;
-      const std::size_t bend = end - i > kb_block_steps * ops::W ? i + kb_block_steps * ops::W : end;
+      const std::size_t bend =
+          end - i > kb_block_steps * ops::W ? i + kb_block_steps * ops::W : end;
       for (; i + ops::W <= bend; i += ops::W) {
         prefetch_ahead(p + i);
         prefetch_ahead(t + i);

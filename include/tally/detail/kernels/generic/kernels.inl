@@ -19,7 +19,8 @@ template <class P, class T>
 bool large_labels(const P* p, const T* t, std::size_t n, std::size_t C, const label_rule<P>& pr,
                   const label_rule<T>& tr, class_counts_out out, label_scratch& scratch) {
   return kshared::count_large(
-      n, C, out, scratch, [&](std::size_t i, std::size_t m, u32* tb, u32* pb, std::uint64_t* wrong) {
+      n, C, out, scratch,
+      [&](std::size_t i, std::size_t m, u32* tb, u32* pb, std::uint64_t* wrong) {
         return large_prep(p + i, t + i, m, C, pr, tr, tb, pb, wrong);
       });
 }

@@ -50,7 +50,8 @@ TALLY_INLINE void per_class_step(const P* p, const T* t, std::size_t left, const
   const bytes p8 = to_u8(Tail ? vload_n(p, left) : vload(p));
   // Lanes that count nowhere: ignored, and past the end.
   bmask dead = Ig ? ts.ign : ops::m_none<u8>();
-  if constexpr (Tail) dead = ops::m_or<u8>(dead, ops::m_andnot<u8>(ops::m_all<u8>(), ops::first_n(left)));
+  if constexpr (Tail)
+    dead = ops::m_or<u8>(dead, ops::m_andnot<u8>(ops::m_all<u8>(), ops::first_n(left)));
   if (validate) {
     const bmask ok = ops::m_and<u8>(ops::le<u8>(ts.v, vt), ops::le<u8>(p8, vp));
     bad = ops::m_or<u8>(bad, ops::m_andnot<u8>(ops::m_andnot<u8>(ops::m_all<u8>(), ok), dead));
@@ -293,7 +294,7 @@ bool count_via_table_simd(const P* p, const T* t, std::size_t n, std::size_t C,
   return ok;
 }
 
-// ---- many classes: the first phase ---------------------------------------------------------------
+// ---- many classes: the first phase --------------------------------------------------------------
 
 // How large_prep tests ignored targets: not at all, in its 32-bit lanes, or (a 64-bit target
 // whose ignore value does not survive saturation to 32 bits: 2^32 - 1 and above, -1 among them)
@@ -337,7 +338,7 @@ bool large_prep(const P* p, const T* t, std::size_t m, std::size_t C, const labe
   const u32 tmax = static_cast<u32>(std::min<std::uint64_t>(tr.limit, u32max) - 1);
   const u32 pmax = static_cast<u32>(std::min<std::uint64_t>(pr.limit, u32max) - 1);
   const u32 ig32 = static_cast<u32>(std::min<std::uint64_t>(tr.ignore, u32max));
-  const ignore_test ig = !tr.has_ignore                                           ? ignore_test::none
+  const ignore_test ig = !tr.has_ignore ? ignore_test::none
                          : sizeof(T) == 8 && static_cast<std::uint64_t>(tr.ignore) >= u32max
                              ? ignore_test::wide
                              : ignore_test::narrow;

@@ -19,7 +19,9 @@ using bytes = ops::reg<u8>;
 using bmask = ops::mask<u8>;
 
 template <std::size_t N>
-using uint_n = std::conditional_t<N == 1, u8, std::conditional_t<N == 2, u16, std::conditional_t<N == 4, u32, u64>>>;
+using uint_n =
+    std::conditional_t<N == 1, u8,
+                       std::conditional_t<N == 2, u16, std::conditional_t<N == 4, u32, u64>>>;
 template <class T>
 using uint_of = uint_n<sizeof(T)>;
 

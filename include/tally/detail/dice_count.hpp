@@ -1,9 +1,10 @@
-// tally — classification and segmentation metrics for C++
+// tally/detail/dice_count.hpp — DiceScore's counting: per-unit (I, P, T) from index maps and
+// one-hot tensors, and the reduction of one unit's counts to dice values.
 // SPDX-License-Identifier: MIT
-#ifndef TALLY_DETAIL_DICE_HPP
-#define TALLY_DETAIL_DICE_HPP
+#ifndef TALLY_DETAIL_DICE_COUNT_HPP
+#define TALLY_DETAIL_DICE_COUNT_HPP
 
-// DiceScore's counting and reduction (SEMANTICS.md section 6). Per class c and unit (a sample,
+// DiceScore's counting and reduction (docs/semantics.md section 6). Per class c and unit (a sample,
 // or everything for global aggregation): I = pixels where pred and target are both c, P = pixels
 // predicted c, T = target pixels of c; dice_c = 2I / (P + T).
 
@@ -53,7 +54,7 @@ struct dice_counts {
   const std::uint64_t* T() const { return v.data() + 2 * C; }
 };
 
-// Dice of every kept class of one unit, and the unit's reduction (SEMANTICS 6.2, 6.3, 6.4).
+// Dice of every kept class of one unit, and the unit's reduction (docs/semantics.md 6.2, 6.3, 6.4).
 // An empty class (P + T = 0) is NaN, or 1 with zero_division = 1.
 struct dice_reducer {
   std::size_t first_class;  // 1 when the background class is left out
@@ -124,4 +125,4 @@ struct dice_reducer {
 }  // namespace detail
 TALLY_NAMESPACE_END
 
-#endif  // TALLY_DETAIL_DICE_HPP
+#endif  // TALLY_DETAIL_DICE_COUNT_HPP
