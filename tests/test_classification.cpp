@@ -1,6 +1,7 @@
 // Precision, Recall, Specificity, Accuracy, F1Score, FBetaScore (beta 0.5 and 2) and
-// JaccardIndex for the binary, multiclass and multilabel tasks: per-class formulas (SEMANTICS.md
-// section 4), reductions (5), ignore_index (2), top_k (1.4), zero_division and empty metrics (5.5).
+// JaccardIndex for the binary, multiclass and multilabel tasks: per-class formulas
+// (docs/semantics.md section 4), reductions (5), ignore_index (2), top_k (1.4), zero_division and
+// empty metrics (5.5).
 // Every expected value is an exact fraction hand-computed from the counts in the comments.
 #include <tally/tally.hpp>
 

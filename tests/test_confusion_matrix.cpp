@@ -1,6 +1,6 @@
 // ConfusionMatrix for the three tasks: layouts (binary [[tn, fp], [fn, tp]], multiclass rows =
 // target and columns = pred, multilabel (L, 2, 2)), every Normalize mode with 0/0 -> 0,
-// ignore_index and the binary kept-only logit rule (SEMANTICS.md sections 1.3, 2, 5.7).
+// ignore_index and the binary kept-only logit rule (docs/semantics.md sections 1.3, 2, 5.7).
 #include <tally/tally.hpp>
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// DiceScore (SEMANTICS.md section 6, with sections 2 and 3 for ignore_index and validation):
+// DiceScore (docs/semantics.md section 6, with sections 2 and 3 for ignore_index and validation):
 // the worked examples of 6.3 and 6.4, the seed scenario (uint8 label maps with void 255), input
 // formats, include_background, empty classes and zero_division, ignore_index, properties (Dice ==
 // F1 on label maps, ignore_index == masking, merge == concatenation, chunking, encodings, label
@@ -8,7 +8,7 @@
 // pred and target are both c), P (pixels predicted c) and T (target pixels of c), given in the
 // comments; dice_c = 2I / (P + T). The properties compare tally with itself, with
 // MulticlassF1Score, or with the small reference implementation ds_ref_* below, which follows
-// the text of SEMANTICS 6.2-6.4 directly.
+// the text of docs/semantics.md 6.2-6.4 directly.
 #include <tally/segmentation.hpp>
 #include <tally/tally.hpp>
 
@@ -140,7 +140,7 @@ bool ds_has(const std::string& what, const std::string& part) {
 }
 
 // The update must throw tally::error whose message contains every fragment, and must leave the
-// metric exactly as it was (SEMANTICS 3.3, strong guarantee).
+// metric exactly as it was (docs/semantics.md 3.3, strong guarantee).
 template <class P, class T>
 void ds_rejects(tally::DiceScore& m, tally::tensor_view<const P> preds,
                 tally::tensor_view<const T> target, const std::vector<std::string>& fragments) {
@@ -206,7 +206,7 @@ std::vector<To> ds_cast(const std::vector<From>& v) {
   return out;
 }
 
-// ---- Reference implementation, written from SEMANTICS 6.2-6.4 (label maps only) ----
+// ---- Reference implementation, written from docs/semantics.md 6.2-6.4 (label maps only) ----
 
 struct ds_ref_counts {
   std::vector<std::uint64_t> I, P, T;
@@ -337,7 +337,7 @@ TEST_CASE(
 }
 
 // =============================================================================================
-// SEMANTICS 6.3: the worked example
+// docs/semantics.md 6.3: the worked example
 // =============================================================================================
 
 TEST_CASE("6.3 example, samplewise: per-sample dice [1, 1/2, 0] and [1, NaN, NaN]") {
@@ -421,7 +421,7 @@ TEST_CASE("6.3 example with include_background = false: macro 1/4, micro 1/3, we
 }
 
 // =============================================================================================
-// SEMANTICS 6.4: ignore_index examples
+// docs/semantics.md 6.4: ignore_index examples
 // =============================================================================================
 
 TEST_CASE("6.4 in-range ignore_index 0: class 0 keeps its predictions at kept pixels in P") {
@@ -980,8 +980,9 @@ TEST_CASE("mixed with ignore_index: applied to an index-map target, an error for
 // =============================================================================================
 
 TEST_CASE("property: on label maps, global DiceScore equals MulticlassF1Score with the same ii") {
-  // SEMANTICS 6.3: micro Σ2I/Σ(P+T) = 2 correct / 2 kept = F1 micro; macro: Dice skips empty
-  // classes (P+T = 0), F1 drops tp+fp+fn = 0, the same set; weighted: both weigh by T = support.
+  // docs/semantics.md 6.3: micro Σ2I/Σ(P+T) = 2 correct / 2 kept = F1 micro; macro: Dice skips
+  // empty classes (P+T = 0), F1 drops tp+fp+fn = 0, the same set; weighted: both weigh by
+  // T = support.
   // Per class, Dice is NaN exactly where F1 gives zero_division.
   std::mt19937 gen(2024);
   for (int trial = 0; trial < 30; ++trial) {

@@ -1,5 +1,5 @@
-// The bad-input catalogue (SEMANTICS.md section 3): every rejected option and input throws exactly
-// tally::error, with a message naming the argument, the bad value and its flat index, and a
+// The bad-input catalogue (docs/semantics.md section 3): every rejected option and input throws
+// exactly tally::error, with a message naming the argument, the bad value and its flat index, and a
 // rejected update leaves the accumulator exactly as it was (3.3, strong guarantee).
 // The table-driven catalogue in test_errors_catalogue.cpp runs every rule against every metric
 // type, input width and kernel path; the cases here are the readable, hand-written examples.

@@ -1,4 +1,4 @@
-// The bad-input catalogue as tables (SEMANTICS.md sections 1, 3, 6.1, 6.4). Every row is one
+// The bad-input catalogue as tables (docs/semantics.md sections 1, 3, 6.1, 6.4). Every row is one
 // rejected option or input, run against every metric type it applies to. Each check asserts:
 //  - exactly tally::error is thrown, and its message contains the listed parts: the argument or
 //    tensor, the bad value, the flat index of the first offending element (a part ending in a
@@ -348,7 +348,7 @@ void add_updates(catalogue& out, const std::string& config, const typename Task:
   });
 }
 
-// Messages of the value rules (SEMANTICS 3.2, messages.hpp).
+// Messages of the value rules (docs/semantics.md 3.2, messages.hpp).
 std::vector<std::string> target_parts(long long v, std::size_t i, const std::string& expected,
                                       const opt_ii& ii) {
   std::vector<std::string> parts{"target value " + std::to_string(v), at_index(i), expected};

@@ -2,7 +2,7 @@
 // reference written here: every ISA the machine has, every preds and target type, odd lengths,
 // misaligned pointers, the layouts (N, L, R) that select each kernel, ignore_index in and out of
 // range, probabilities, logits, ties at the thresholds, ±inf, and invalid values
-// (SEMANTICS 1.3, 2.1, 2.2, 2.4, 3.2).
+// (docs/semantics.md 1.3, 2.1, 2.2, 2.4, 3.2).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>

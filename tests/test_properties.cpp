@@ -1,6 +1,7 @@
 // Properties on random inputs (fixed-seed std::mt19937_64): chunked updates == one update,
 // merge == one accumulator, ignore_index == pre-filtered input, label-type and permutation
-// invariance, identities between metrics, and an independent slow reference (SEMANTICS.md 2, 4, 5).
+// invariance, identities between metrics, and an independent slow reference (docs/semantics.md
+// 2, 4, 5).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -1150,7 +1151,7 @@ TEST_CASE("properties: top_k = C makes every kept position a hit") {
 }
 
 // ------------------------------------------------------------------------------------------------
-// An independent slow reference (SEMANTICS 1.3, 1.4, 2, 4, 5)
+// An independent slow reference (docs/semantics.md 1.3, 1.4, 2, 4, 5)
 // ------------------------------------------------------------------------------------------------
 
 enum class RefMetric {

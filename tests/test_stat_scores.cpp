@@ -1,6 +1,6 @@
 // StatScores for the three tasks: the raw [tp, fp, tn, fn, support] counts behind every
 // classification metric, their layouts, reductions, thresholds, top_k and ignore_index.
-// Expected values are hand-computed from SEMANTICS.md (sections 1, 2, 4, 5.5, 5.6).
+// Expected values are hand-computed from docs/semantics.md (sections 1, 2, 4, 5.5, 5.6).
 #include <tally/tally.hpp>
 
 #include <cmath>

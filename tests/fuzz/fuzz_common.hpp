@@ -1,6 +1,6 @@
 // Shared pieces of tally's libFuzzer targets: an input decoder, typed tensor generation, the
 // per-update checks every target runs (strong guarantee, ISA caps, error type) and the failure
-// reporter. Each target adds its own scalar reference ("oracle") written from SEMANTICS.md.
+// reporter. Each target adds its own scalar reference ("oracle") written from docs/semantics.md.
 #ifndef TALLY_FUZZ_COMMON_HPP
 #define TALLY_FUZZ_COMMON_HPP
 
