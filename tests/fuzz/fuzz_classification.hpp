@@ -555,7 +555,7 @@ class driver {
     const bool accept = oracle_update(s_, p.data(), ps, t.data(), ts, delta);
     const batch b = make_batch(p, ps, t, ts);
     for (std::size_t i = 0; i < levels_.size(); ++i) {
-      isa_scope scope(levels_[i]);
+      const tally_test::isa_guard scope(levels_[i]);
       const outcome r = ms_[i]->update(b, 0, nullptr);
       FZ_CHECK((r == outcome::ok) == accept, kind_name(s_.kind), "<", type_name<P>(), ", ",
                type_name<T>(), ">: library ", r == outcome::ok ? "accepted" : "rejected",

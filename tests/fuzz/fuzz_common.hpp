@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "../support/isa_caps.hpp"
+
 namespace fz {
 
 __extension__ typedef __int128 i128;  // label values by value, whatever their type
@@ -446,13 +448,6 @@ inline std::vector<tally::detail::isa> isa_levels() {
     out.push_back(tally::detail::at_rank(r));
   return out;
 }
-
-struct isa_scope {
-  explicit isa_scope(tally::detail::isa cap) { (void)tally::detail::set_isa_cap(cap); }
-  ~isa_scope() { (void)tally::detail::set_isa_cap(tally::detail::detected_isa()); }
-  isa_scope(const isa_scope&) = delete;
-  isa_scope& operator=(const isa_scope&) = delete;
-};
 
 // update() on one accumulator: a throwing update must leave save() bytes unchanged.
 template <class M, class P, class T>

@@ -323,7 +323,7 @@ void run_update(Input& in, const dspec& s, std::vector<tally::DiceScore>& ms,
   const bool accept = oracle(s, p.data(), ps, t.data(), ts, delta);
   const tally::Shape psh = fz::to_shape(ps), tsh = fz::to_shape(ts);
   for (std::size_t i = 0; i < levels.size(); ++i) {
-    fz::isa_scope scope(levels[i]);
+    const tally_test::isa_guard scope(levels[i]);
     const outcome r = fz::checked_update(ms[i], p.data(), psh, t.data(), tsh);
     FZ_CHECK((r == outcome::ok) == accept, "DiceScore<", fz::type_name<P>(), ", ",
              fz::type_name<T>(), ">: library ", r == outcome::ok ? "accepted" : "rejected",
