@@ -44,27 +44,42 @@ tally::tensor_view<const T> view_of(const std::vector<T>& v) {
   return tally::tensor_view<const T>(v);
 }
 
-// An owning array of any element type, bool included (std::vector<bool> has no data()), made from
-// values of any type (each static_cast to T). Copies share the data, so a buffer can be captured
-// by the std::functions of a table of checks. Empty values give a null pointer, as a view of
-// nothing may have.
+// An owning array of any element type, bool included (std::vector<bool> has no data()), with a
+// shape. Copies share the data, so that a buffer can be captured by the std::functions of a table
+// of checks. Empty values give a null pointer, as a view of nothing may have.
 template <class T>
 class buffer {
  public:
-  template <class V>
-  buffer(const std::vector<V>& values, tally::Shape shape)
-      : data_(values.empty() ? nullptr : new T[values.size()]), shape_(shape) {
-    REQUIRE(values.size() == shape.numel());
-    for (std::size_t i = 0; i < values.size(); ++i) data_[i] = static_cast<T>(values[i]);
+  // Braced values go through double, exact for the small integers and fractions the tests
+  // write: buffer<bool>({0, 1, 1}, Shape{3}).
+  buffer(const std::vector<double>& values, tally::Shape shape) { assign(values, shape); }
+  // Values of any other type, each static_cast to T (no trip through double).
+  template <class V, class = std::enable_if_t<!std::is_same_v<V, double>>>
+  buffer(const std::vector<V>& values, tally::Shape shape) {
+    assign(values, shape);
   }
   [[nodiscard]] tally::tensor_view<const T> view() const {
     return tally::tensor_view<const T>(data_.get(), shape_);
   }
 
  private:
+  template <class V>
+  void assign(const std::vector<V>& values, tally::Shape shape) {
+    REQUIRE(values.size() == shape.numel());
+    shape_ = shape;
+    if (!values.empty()) data_.reset(new T[values.size()]);
+    for (std::size_t i = 0; i < values.size(); ++i) data_[i] = static_cast<T>(values[i]);
+  }
+
   std::shared_ptr<T[]> data_;
   tally::Shape shape_;
 };
+
+// make_buffer<int>({0, 1, 1}, Shape{3}): the element type spelled once, the values braced.
+template <class T>
+buffer<T> make_buffer(const std::vector<T>& values, tally::Shape shape) {
+  return buffer<T>(values, shape);
+}
 
 // Every element of v converted to To.
 template <class To, class From>
@@ -328,9 +343,10 @@ inline tally::Multilabel::Options ml_opts(std::int64_t num_labels, tally::Averag
 // Caps the kernels at `level` until `guard` goes out of scope; the test case stops with a failure
 // when the dispatch does not then run `level`.
 inline void require_isa(isa_guard& guard, isa level) {
-  if (!guard.cap(level))
-    FAIL("set_isa_cap(" << tally::detail::to_string(level) << ") did not take: active_isa() is "
-                        << tally::detail::to_string(tally::detail::active_isa()));
+  const bool taken = guard.cap(level);
+  INFO("set_isa_cap(" << tally::detail::to_string(level) << "): active_isa() is "
+                      << tally::detail::to_string(tally::detail::active_isa()));
+  REQUIRE(taken);
 }
 
 // ---- random data -------------------------------------------------------------------------------
