@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <tally/tally.hpp>
 #include <type_traits>
@@ -1766,20 +1767,80 @@ TEST_CASE("catalogue: Shape, tensor_view and Result misuse") {
   run_catalogue(misuse_catalogue());
 }
 
-// Prints the size of the catalogue (the lead's closing note needs it); asserts nothing about it.
+// Prints the size of the catalogue (closing notes quote it) and checks its shape, which the
+// tests above do not: every area has rows, every row names at least one part of its message (a
+// row with none would accept any tally::error), no row runs twice against the same metric type
+// (a pasted duplicate checks nothing new), and no two areas share a row name (a failure would not
+// say which table it came from).
 TEST_CASE("catalogue: summary") {
-  std::size_t checks = 0;
+  std::size_t checks = 0, rows_per_area = 0;
   std::set<std::string> rows;
+  std::vector<std::string> without_parts, repeated;
   for (const area& a : areas) {
     const catalogue c = a.build();
+    INFO("area: " << a.name);
+    CHECK_FALSE(c.empty());
     std::set<std::string> r;
-    for (const entry& e : c) r.insert(e.row);
+    std::set<std::pair<std::string, std::string>> runs;
+    for (const entry& e : c) {
+      r.insert(e.row);
+      if (e.parts.empty()) without_parts.push_back(e.row + " / " + e.metric);
+      if (!runs.insert({e.row, e.metric}).second) repeated.push_back(e.row + " / " + e.metric);
+    }
     std::cout << "tally bad-input catalogue, " << a.name << ": " << r.size() << " bad inputs, "
               << c.size() << " checks (input x metric type)\n";
     checks += c.size();
+    rows_per_area += r.size();
     rows.insert(r.begin(), r.end());
   }
   std::cout << "tally bad-input catalogue, total: " << rows.size() << " bad inputs, " << checks
             << " checks\n";
-  SUCCEED();
+  const auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const std::string& x : v) out += "\n  " + x;
+    return out;
+  };
+  INFO("rows expecting no part of the message:" << list(without_parts));
+  CHECK(without_parts.empty());
+  INFO("rows run twice against one metric type:" << list(repeated));
+  CHECK(repeated.empty());
+  CHECK(rows.size() == rows_per_area);
+}
+
+// The checks behind every row can fail: a message without a part (or with it only as the start
+// of a longer number), an exception that is not tally::error, no exception, and an operation that
+// changes the accumulator before it throws are each caught. A catalogue whose machinery let
+// everything through would pass every table above.
+TEST_CASE("catalogue: its checks catch a missing part, a wrong exception and a changed state") {
+  CHECK(has_part("target value 7 at index 1 is outside [0, 6)", "at index 1"));
+  CHECK(has_part("preds value 2 at index 12; target value 7 at index 1", "at index 1"));
+  CHECK_FALSE(has_part("target value 7 at index 12", "at index 1"));
+  CHECK_FALSE(has_part("target value 7 at index 1", "preds value"));
+
+  CHECK(capture([] {}).thrown == outcome::nothing);
+  CHECK(capture([] { throw std::runtime_error("x"); }).thrown == outcome::other_exception);
+  const outcome shape_error = capture([] {
+    const std::vector<long long> e{2, -3};
+    (void)Shape(e.begin(), e.end());
+  });
+  CHECK(shape_error.thrown == outcome::tally_error);
+  CHECK(has_part(shape_error.what, "is negative"));
+
+  using M = tally::MulticlassPrecision;
+  const std::function<M()> make = [] { return M(mc_opts(6)); };
+  const std::function<void(M&)> good = good_multiclass{};
+  const std::vector<int> p{0, 1}, t{0, 9};  // target 9 is outside [0, 6)
+  const outcome rejected = check_rejected<M>(make, good, [&](M& m) { m.update(p, t); });
+  CHECK(rejected.thrown == outcome::tally_error);
+  CHECK(has_part(rejected.what, "target value 9"));
+  CHECK(rejected.state_unchanged);
+  CHECK(rejected.still_usable);
+  // Counts a valid batch, then throws on the bad one: the accumulator changed.
+  const outcome counted = check_rejected<M>(make, good, [&](M& m) {
+    good(m);
+    m.update(p, t);
+  });
+  CHECK(counted.thrown == outcome::tally_error);
+  CHECK_FALSE(counted.state_unchanged);
+  CHECK_FALSE(counted.still_usable);
 }
