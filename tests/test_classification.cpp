@@ -1,6 +1,7 @@
 // Precision, Recall, Specificity, Accuracy, F1Score, FBetaScore (beta 0.5 and 2) and
-// JaccardIndex for the binary, multiclass and multilabel tasks: per-class formulas (SEMANTICS.md
-// section 4), reductions (5), ignore_index (2), top_k (1.4), zero_division and empty metrics (5.5).
+// JaccardIndex for the binary, multiclass and multilabel tasks: per-class formulas
+// (docs/semantics.md section 4), reductions (5), ignore_index (2), top_k (1.4), zero_division and
+// empty metrics (5.5).
 // Every expected value is an exact fraction hand-computed from the counts in the comments.
 #include <tally/tally.hpp>
 
@@ -15,54 +16,14 @@
 #include <utility>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 using tally::Average;
 using tally::MultidimAverage;
 using tally::Shape;
-
-const double cl_nan = std::numeric_limits<double>::quiet_NaN();
-
-template <class T>
-tally::tensor_view<const T> cl_v(const std::vector<T>& v, Shape s) {
-  return tally::tensor_view<const T>(v, s);
-}
-
-// An owning buffer of any element type, bool included (std::vector<bool> has no data()).
-template <class T>
-class cl_buffer {
- public:
-  cl_buffer(const std::vector<double>& values, Shape shape)
-      : data_(new T[values.size()]), shape_(shape) {
-    for (std::size_t i = 0; i < values.size(); ++i) data_[i] = static_cast<T>(values[i]);
-  }
-  [[nodiscard]] tally::tensor_view<const T> view() const {
-    return tally::tensor_view<const T>(data_.get(), shape_);
-  }
-
- private:
-  std::unique_ptr<T[]> data_;
-  Shape shape_;
-};
-
-void cl_expect(const tally::Result& r, const Shape& shape, const std::vector<double>& expected,
-               double eps = 1e-12) {
-  INFO("result: " << r);
-  REQUIRE(r.shape() == shape);
-  REQUIRE(r.size() == expected.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    INFO("flat index " << i);
-    if (std::isnan(expected[i])) {
-      CHECK(std::isnan(r[i]));
-    } else {
-      CHECK_THAT(r[i], Catch::Matchers::WithinAbs(expected[i], eps));
-    }
-  }
-}
-
-void cl_scalar(const tally::Result& r, double expected) { cl_expect(r, Shape{}, {expected}); }
 
 tally::Binary::Options cl_bin(double zd = 0.0, std::optional<std::int64_t> ii = std::nullopt) {
   tally::Binary::Options o;
@@ -71,54 +32,26 @@ tally::Binary::Options cl_bin(double zd = 0.0, std::optional<std::int64_t> ii = 
   return o;
 }
 
-tally::Multiclass::Options cl_mc(std::int64_t num_classes, Average average,
-                                 std::optional<std::int64_t> ii = std::nullopt, double zd = 0.0,
-                                 int top_k = 1) {
-  tally::Multiclass::Options o;
-  o.num_classes = num_classes;
-  o.average = average;
-  o.ignore_index = ii;
-  o.zero_division = zd;
-  o.top_k = top_k;
-  return o;
-}
-
-tally::Multilabel::Options cl_ml(std::int64_t num_labels, Average average,
-                                 std::optional<std::int64_t> ii = std::nullopt, double zd = 0.0) {
-  tally::Multilabel::Options o;
-  o.num_labels = num_labels;
-  o.average = average;
-  o.ignore_index = ii;
-  o.zero_division = zd;
-  return o;
-}
-
 // The results of every StatScores-family metric on the same updates.
 struct cl_all {
   tally::Result precision, recall, specificity, accuracy, f1, f05, f2, jaccard;
 };
-
-template <class Metric, class P, class T>
-tally::Result cl_eval(Metric m, const P& preds, const T& target) {
-  m.update(preds, target);
-  return m.compute();
-}
 
 // Evaluates all eight metrics with the same options. JaccardIndex has no top_k and no
 // samplewise form, so it is left empty (shape (0)) for those options.
 template <class Task, class P, class T>
 cl_all cl_eval_all(const typename Task::Options& o, const P& preds, const T& target) {
   cl_all r;
-  r.precision = cl_eval(tally::Precision<Task>(o), preds, target);
-  r.recall = cl_eval(tally::Recall<Task>(o), preds, target);
-  r.specificity = cl_eval(tally::Specificity<Task>(o), preds, target);
-  r.accuracy = cl_eval(tally::Accuracy<Task>(o), preds, target);
-  r.f1 = cl_eval(tally::F1Score<Task>(o), preds, target);
-  r.f05 = cl_eval(tally::FBetaScore<Task>(0.5, o), preds, target);
-  r.f2 = cl_eval(tally::FBetaScore<Task>(2.0, o), preds, target);
+  r.precision = evaluate(tally::Precision<Task>(o), preds, target);
+  r.recall = evaluate(tally::Recall<Task>(o), preds, target);
+  r.specificity = evaluate(tally::Specificity<Task>(o), preds, target);
+  r.accuracy = evaluate(tally::Accuracy<Task>(o), preds, target);
+  r.f1 = evaluate(tally::F1Score<Task>(o), preds, target);
+  r.f05 = evaluate(tally::FBetaScore<Task>(0.5, o), preds, target);
+  r.f2 = evaluate(tally::FBetaScore<Task>(2.0, o), preds, target);
   bool jaccard = o.multidim_average == MultidimAverage::global;
   if constexpr (std::is_same_v<Task, tally::Multiclass>) jaccard = jaccard && o.top_k == 1;
-  if (jaccard) r.jaccard = cl_eval(tally::JaccardIndex<Task>(o), preds, target);
+  if (jaccard) r.jaccard = evaluate(tally::JaccardIndex<Task>(o), preds, target);
   return r;
 }
 
@@ -146,10 +79,6 @@ std::vector<S> cl_scores_for(const std::vector<int>& labels, std::size_t c) {
     for (std::size_t k = 0; k < c; ++k)
       s[i * c + k] = static_cast<int>(k) == labels[i] ? S(0.75) : S(0.125);
   return s;
-}
-
-bool cl_message_has(const std::string& what, const std::string& part) {
-  return what.find(part) != std::string::npos;
 }
 
 }  // namespace
@@ -198,9 +127,9 @@ TEST_CASE("without ignore_index, a target 255 is an error that names 255, the cl
   }
   INFO("message: " << what);
   REQUIRE_FALSE(what.empty());
-  CHECK(cl_message_has(what, "255"));
-  CHECK(cl_message_has(what, "[0, 6)"));
-  CHECK(cl_message_has(what, "ignore_index"));
+  CHECK(contains(what, "255"));
+  CHECK(contains(what, "[0, 6)"));
+  CHECK(contains(what, "ignore_index"));
   CHECK(f1 == before);  // strong guarantee: nothing of the failed batch was counted
   CHECK(f1.compute().value() == 1.0);
 }
@@ -212,14 +141,14 @@ TEST_CASE("without ignore_index, a target 255 is an error that names 255, the cl
 TEST_CASE("binary metrics from one set of counts (tp 3, fp 1, tn 2, fn 2)") {
   const auto r = cl_eval_all<tally::Binary>(cl_bin(), std::vector<int>{1, 1, 1, 1, 0, 0, 0, 0},
                                             std::vector<int>{1, 1, 1, 0, 1, 1, 0, 0});
-  cl_scalar(r.precision, 3.0 / 4);    // tp / (tp + fp)
-  cl_scalar(r.recall, 3.0 / 5);       // tp / (tp + fn)
-  cl_scalar(r.specificity, 2.0 / 3);  // tn / (tn + fp)
-  cl_scalar(r.accuracy, 5.0 / 8);     // (tp + tn) / all
-  cl_scalar(r.f1, 2.0 / 3);           // 2tp / (2tp + fp + fn)
-  cl_scalar(r.f05, 5.0 / 7);          // 1.25tp / (1.25tp + 0.25fn + fp)
-  cl_scalar(r.f2, 5.0 / 8);           // 5tp / (5tp + 4fn + fp)
-  cl_scalar(r.jaccard, 1.0 / 2);      // tp / (tp + fp + fn)
+  expect_scalar(r.precision, 3.0 / 4);    // tp / (tp + fp)
+  expect_scalar(r.recall, 3.0 / 5);       // tp / (tp + fn)
+  expect_scalar(r.specificity, 2.0 / 3);  // tn / (tn + fp)
+  expect_scalar(r.accuracy, 5.0 / 8);     // (tp + tn) / all
+  expect_scalar(r.f1, 2.0 / 3);           // 2tp / (2tp + fp + fn)
+  expect_scalar(r.f05, 5.0 / 7);          // 1.25tp / (1.25tp + 0.25fn + fp)
+  expect_scalar(r.f2, 5.0 / 8);           // 5tp / (5tp + 4fn + fp)
+  expect_scalar(r.jaccard, 1.0 / 2);      // tp / (tp + fp + fn)
 }
 
 TEST_CASE("binary 0/0 gives zero_division, except accuracy and specificity which give 0") {
@@ -228,32 +157,32 @@ TEST_CASE("binary 0/0 gives zero_division, except accuracy and specificity which
   SECTION("no positive pred and no positive target: tp + fp = tp + fn = 0") {
     const auto r =
         cl_eval_all<tally::Binary>(cl_bin(zd), std::vector<int>{0, 0}, std::vector<int>{0, 0});
-    cl_scalar(r.precision, zd);
-    cl_scalar(r.recall, zd);
-    cl_scalar(r.f1, zd);
-    cl_scalar(r.f05, zd);
-    cl_scalar(r.f2, zd);
-    cl_scalar(r.jaccard, zd);
-    cl_scalar(r.specificity, 1.0);
-    cl_scalar(r.accuracy, 1.0);
+    expect_scalar(r.precision, zd);
+    expect_scalar(r.recall, zd);
+    expect_scalar(r.f1, zd);
+    expect_scalar(r.f05, zd);
+    expect_scalar(r.f2, zd);
+    expect_scalar(r.jaccard, zd);
+    expect_scalar(r.specificity, 1.0);
+    expect_scalar(r.accuracy, 1.0);
   }
   SECTION("no negative target: specificity is 0/0 = 0 whatever zero_division is") {
     const auto r =
         cl_eval_all<tally::Binary>(cl_bin(zd), std::vector<int>{1, 1}, std::vector<int>{1, 1});
-    cl_scalar(r.specificity, 0.0);
-    cl_scalar(r.precision, 1.0);
-    cl_scalar(r.accuracy, 1.0);
-    cl_scalar(r.jaccard, 1.0);
+    expect_scalar(r.specificity, 0.0);
+    expect_scalar(r.precision, 1.0);
+    expect_scalar(r.accuracy, 1.0);
+    expect_scalar(r.jaccard, 1.0);
   }
   SECTION("only precision is 0/0 when nothing is predicted positive but a target is") {
     const auto r =
         cl_eval_all<tally::Binary>(cl_bin(zd), std::vector<int>{0, 0}, std::vector<int>{0, 1});
-    cl_scalar(r.precision, zd);
-    cl_scalar(r.recall, 0.0);
-    cl_scalar(r.f1, 0.0);
-    cl_scalar(r.f2, 0.0);
-    cl_scalar(r.jaccard, 0.0);
-    cl_scalar(r.accuracy, 0.5);
+    expect_scalar(r.precision, zd);
+    expect_scalar(r.recall, 0.0);
+    expect_scalar(r.f1, 0.0);
+    expect_scalar(r.f2, 0.0);
+    expect_scalar(r.jaccard, 0.0);
+    expect_scalar(r.accuracy, 0.5);
   }
 }
 
@@ -261,25 +190,25 @@ TEST_CASE("binary metrics before any update: zero_division, or 0 for accuracy an
   for (double zd : {0.0, 1.0}) {
     INFO("zero_division = " << zd);
     const auto r = cl_empty_all<tally::Binary>(cl_bin(zd));
-    cl_scalar(r.precision, zd);
-    cl_scalar(r.recall, zd);
-    cl_scalar(r.f1, zd);
-    cl_scalar(r.f05, zd);
-    cl_scalar(r.f2, zd);
-    cl_scalar(r.jaccard, zd);
-    cl_scalar(r.specificity, 0.0);
-    cl_scalar(r.accuracy, 0.0);
+    expect_scalar(r.precision, zd);
+    expect_scalar(r.recall, zd);
+    expect_scalar(r.f1, zd);
+    expect_scalar(r.f05, zd);
+    expect_scalar(r.f2, zd);
+    expect_scalar(r.jaccard, zd);
+    expect_scalar(r.specificity, 0.0);
+    expect_scalar(r.accuracy, 0.0);
   }
 }
 
 TEST_CASE("binary metrics after an all-ignored batch equal the empty metric") {
   const auto r = cl_eval_all<tally::Binary>(cl_bin(1.0, 255), std::vector<double>{0.2, 0.9},
                                             std::vector<int>{255, 255});
-  cl_scalar(r.precision, 1.0);
-  cl_scalar(r.f1, 1.0);
-  cl_scalar(r.jaccard, 1.0);
-  cl_scalar(r.specificity, 0.0);
-  cl_scalar(r.accuracy, 0.0);
+  expect_scalar(r.precision, 1.0);
+  expect_scalar(r.f1, 1.0);
+  expect_scalar(r.jaccard, 1.0);
+  expect_scalar(r.specificity, 0.0);
+  expect_scalar(r.accuracy, 0.0);
 }
 
 TEST_CASE("binary JaccardIndex decides probabilities vs logits from kept elements only") {
@@ -288,18 +217,18 @@ TEST_CASE("binary JaccardIndex decides probabilities vs logits from kept element
   const std::vector<double> preds{0.3, 0.7, 5.0};
   const std::vector<int> target{0, 1, -1};
   const auto r = cl_eval_all<tally::Binary>(cl_bin(0.0, -1), preds, target);
-  cl_scalar(r.f1, 2.0 / 3);
-  cl_scalar(r.precision, 0.5);
-  cl_scalar(r.jaccard, 1.0);
+  expect_scalar(r.f1, 2.0 / 3);
+  expect_scalar(r.precision, 0.5);
+  expect_scalar(r.jaccard, 1.0);
 
   SECTION("a kept value outside [0, 1] does make JaccardIndex read logits") {
     // logits: sigmoid(0.3) > 0.5 is a tp; read as a probability it would be an fn.
-    cl_scalar(cl_eval(tally::BinaryJaccardIndex(cl_bin()), std::vector<double>{0.3, -1.0},
-                      std::vector<int>{1, 0}),
-              1.0);
-    cl_scalar(cl_eval(tally::BinaryJaccardIndex(cl_bin()), std::vector<double>{0.3, 0.0},
-                      std::vector<int>{1, 0}),
-              0.0);
+    expect_scalar(evaluate(tally::BinaryJaccardIndex(cl_bin()), std::vector<double>{0.3, -1.0},
+                           std::vector<int>{1, 0}),
+                  1.0);
+    expect_scalar(evaluate(tally::BinaryJaccardIndex(cl_bin()), std::vector<double>{0.3, 0.0},
+                           std::vector<int>{1, 0}),
+                  0.0);
   }
 }
 
@@ -309,74 +238,75 @@ TEST_CASE("binary samplewise scores one value per sample, shape (N)") {
   // sample 0: tp 2, fn 1; sample 1: tn 3.
   const std::vector<int> preds{1, 0, 1, 0, 0, 0};
   const std::vector<int> target{1, 1, 1, 0, 0, 0};
-  const auto r = cl_eval_all<tally::Binary>(o, cl_v(preds, {2, 3}), cl_v(target, {2, 3}));
-  cl_expect(r.precision, Shape{2}, {1.0, 0.0});
-  cl_expect(r.recall, Shape{2}, {2.0 / 3, 0.0});
-  cl_expect(r.specificity, Shape{2}, {0.0, 1.0});
-  cl_expect(r.accuracy, Shape{2}, {2.0 / 3, 1.0});
-  cl_expect(r.f1, Shape{2}, {4.0 / 5, 0.0});
-  cl_expect(r.f05, Shape{2}, {10.0 / 11, 0.0});
-  cl_expect(r.f2, Shape{2}, {5.0 / 7, 0.0});
+  const auto r = cl_eval_all<tally::Binary>(o, view_of(preds, {2, 3}), view_of(target, {2, 3}));
+  expect_values(r.precision, Shape{2}, {1.0, 0.0});
+  expect_values(r.recall, Shape{2}, {2.0 / 3, 0.0});
+  expect_values(r.specificity, Shape{2}, {0.0, 1.0});
+  expect_values(r.accuracy, Shape{2}, {2.0 / 3, 1.0});
+  expect_values(r.f1, Shape{2}, {4.0 / 5, 0.0});
+  expect_values(r.f05, Shape{2}, {10.0 / 11, 0.0});
+  expect_values(r.f2, Shape{2}, {5.0 / 7, 0.0});
 
   SECTION("zero_division 1 fills the 0/0 of sample 1") {
     o.zero_division = 1.0;
-    const auto z = cl_eval_all<tally::Binary>(o, cl_v(preds, {2, 3}), cl_v(target, {2, 3}));
-    cl_expect(z.precision, Shape{2}, {1.0, 1.0});
-    cl_expect(z.recall, Shape{2}, {2.0 / 3, 1.0});
-    cl_expect(z.f1, Shape{2}, {4.0 / 5, 1.0});
-    cl_expect(z.specificity, Shape{2}, {0.0, 1.0});
+    const auto z = cl_eval_all<tally::Binary>(o, view_of(preds, {2, 3}), view_of(target, {2, 3}));
+    expect_values(z.precision, Shape{2}, {1.0, 1.0});
+    expect_values(z.recall, Shape{2}, {2.0 / 3, 1.0});
+    expect_values(z.f1, Shape{2}, {4.0 / 5, 1.0});
+    expect_values(z.specificity, Shape{2}, {0.0, 1.0});
   }
 }
 
 TEST_CASE("binary samplewise keeps the sample axis for N = 1 (section 5.4)") {
   tally::Binary::Options o = cl_bin();
   o.multidim_average = MultidimAverage::samplewise;
-  cl_expect(cl_eval(tally::BinaryRecall(o), cl_v<int>({1, 0, 1}, {1, 3}),
-                    cl_v<int>({1, 1, 1}, {1, 3})),
-            Shape{1}, {2.0 / 3});
+  expect_values(evaluate(tally::BinaryRecall(o), view_of<int>({1, 0, 1}, {1, 3}),
+                         view_of<int>({1, 1, 1}, {1, 3})),
+                Shape{1}, {2.0 / 3});
 }
 
 TEST_CASE("binary samplewise before any update has zero rows") {
   tally::Binary::Options o = cl_bin();
   o.multidim_average = MultidimAverage::samplewise;
   const auto r = cl_empty_all<tally::Binary>(o);
-  cl_expect(r.precision, Shape{0}, {});
-  cl_expect(r.recall, Shape{0}, {});
-  cl_expect(r.specificity, Shape{0}, {});
-  cl_expect(r.accuracy, Shape{0}, {});
-  cl_expect(r.f1, Shape{0}, {});
-  cl_expect(r.f2, Shape{0}, {});
+  expect_values(r.precision, Shape{0}, {});
+  expect_values(r.recall, Shape{0}, {});
+  expect_values(r.specificity, Shape{0}, {});
+  expect_values(r.accuracy, Shape{0}, {});
+  expect_values(r.f1, Shape{0}, {});
+  expect_values(r.f2, Shape{0}, {});
 }
 
 TEST_CASE("binary samplewise with a zero-size trailing axis gives empty-count values") {
   tally::Binary::Options o = cl_bin(1.0);
   o.multidim_average = MultidimAverage::samplewise;
   const std::vector<int> none;
-  cl_expect(cl_eval(tally::BinaryRecall(o), cl_v(none, {2, 0}), cl_v(none, {2, 0})), Shape{2},
-            {1.0, 1.0});
-  cl_expect(cl_eval(tally::BinaryAccuracy(o), cl_v(none, {2, 0}), cl_v(none, {2, 0})), Shape{2},
-            {0.0, 0.0});
+  expect_values(evaluate(tally::BinaryRecall(o), view_of(none, {2, 0}), view_of(none, {2, 0})),
+                Shape{2}, {1.0, 1.0});
+  expect_values(evaluate(tally::BinaryAccuracy(o), view_of(none, {2, 0}), view_of(none, {2, 0})),
+                Shape{2}, {0.0, 0.0});
 }
 
 TEMPLATE_TEST_CASE("binary F1 is the same for bool, uint8, int32 and int64 labels", "", bool,
                    std::uint8_t, std::int32_t, std::int64_t) {
-  const cl_buffer<TestType> preds({1, 1, 1, 1, 0, 0, 0, 0}, Shape{8});
-  const cl_buffer<TestType> target({1, 1, 1, 0, 1, 1, 0, 0}, Shape{8});
-  cl_scalar(cl_eval(tally::BinaryF1Score(cl_bin()), preds.view(), target.view()), 2.0 / 3);
-  cl_scalar(cl_eval(tally::BinaryJaccardIndex(cl_bin()), preds.view(), target.view()), 0.5);
+  const buffer<TestType> preds({1, 1, 1, 1, 0, 0, 0, 0}, Shape{8});
+  const buffer<TestType> target({1, 1, 1, 0, 1, 1, 0, 0}, Shape{8});
+  expect_scalar(evaluate(tally::BinaryF1Score(cl_bin()), preds.view(), target.view()), 2.0 / 3);
+  expect_scalar(evaluate(tally::BinaryJaccardIndex(cl_bin()), preds.view(), target.view()), 0.5);
 }
 
 TEMPLATE_TEST_CASE("binary F1 is the same for float and double probabilities and logits", "",
                    float, double) {
   using S = TestType;
-  cl_scalar(cl_eval(tally::BinaryF1Score(cl_bin()),
-                    std::vector<S>{S(0.75), S(0.875), S(0.625), S(0.5), S(0.25), S(0), S(1), S(0)},
-                    std::vector<int>{1, 1, 1, 0, 1, 1, 0, 0}),
-            2.0 / 3);  // preds > 0.5: [1,1,1,0,0,0,1,0] -> tp 3, fp 1, fn 2
-  cl_scalar(cl_eval(tally::BinaryF1Score(cl_bin()),
-                    std::vector<S>{S(2), S(1), S(3), S(-1), S(-2), S(-1), S(4), S(0)},
-                    std::vector<int>{1, 1, 1, 0, 1, 1, 0, 0}),
-            2.0 / 3);  // the same decisions as logits (a logit of 0 is negative)
+  expect_scalar(
+      evaluate(tally::BinaryF1Score(cl_bin()),
+               std::vector<S>{S(0.75), S(0.875), S(0.625), S(0.5), S(0.25), S(0), S(1), S(0)},
+               std::vector<int>{1, 1, 1, 0, 1, 1, 0, 0}),
+      2.0 / 3);  // preds > 0.5: [1,1,1,0,0,0,1,0] -> tp 3, fp 1, fn 2
+  expect_scalar(evaluate(tally::BinaryF1Score(cl_bin()),
+                         std::vector<S>{S(2), S(1), S(3), S(-1), S(-2), S(-1), S(4), S(0)},
+                         std::vector<int>{1, 1, 1, 0, 1, 1, 0, 0}),
+                2.0 / 3);  // the same decisions as logits (a logit of 0 is negative)
 }
 
 // =============================================================================================
@@ -387,52 +317,52 @@ TEST_CASE("multiclass micro precision, recall, F-beta and accuracy all equal cor
   // Section 4 example: preds [2,1,0,1], target [2,1,0,0]; 3 of 4 correct.
   // micro sums [3, 1, 7, 1, 4]: specificity 7 / 8, Jaccard 3 / (3 + 1 + 1).
   const auto r = cl_eval_all<tally::Multiclass>(
-      cl_mc(3, Average::micro), std::vector<int>{2, 1, 0, 1}, std::vector<int>{2, 1, 0, 0});
-  cl_scalar(r.precision, 0.75);
-  cl_scalar(r.recall, 0.75);
-  cl_scalar(r.accuracy, 0.75);
-  cl_scalar(r.f1, 0.75);
-  cl_scalar(r.f05, 0.75);
-  cl_scalar(r.f2, 0.75);
-  cl_scalar(r.specificity, 7.0 / 8);
-  cl_scalar(r.jaccard, 3.0 / 5);
+      mc_opts(3, Average::micro), std::vector<int>{2, 1, 0, 1}, std::vector<int>{2, 1, 0, 0});
+  expect_scalar(r.precision, 0.75);
+  expect_scalar(r.recall, 0.75);
+  expect_scalar(r.accuracy, 0.75);
+  expect_scalar(r.f1, 0.75);
+  expect_scalar(r.f05, 0.75);
+  expect_scalar(r.f2, 0.75);
+  expect_scalar(r.specificity, 7.0 / 8);
+  expect_scalar(r.jaccard, 3.0 / 5);
 }
 
 TEST_CASE("multiclass per-class values and their macro and weighted means") {
   // Per class [tp, fp, tn, fn, support]: [1,0,2,1,2], [1,1,2,0,1], [1,0,3,0,1].
   const std::vector<int> preds{2, 1, 0, 1}, target{2, 1, 0, 0};
   SECTION("none") {
-    const auto r = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::none), preds, target);
-    cl_expect(r.precision, Shape{3}, {1, 0.5, 1});
-    cl_expect(r.recall, Shape{3}, {0.5, 1, 1});
-    cl_expect(r.specificity, Shape{3}, {1, 2.0 / 3, 1});
-    cl_expect(r.accuracy, Shape{3}, {0.5, 1, 1});  // multiclass accuracy per class = recall
-    cl_expect(r.f1, Shape{3}, {2.0 / 3, 2.0 / 3, 1});
-    cl_expect(r.f05, Shape{3}, {5.0 / 6, 5.0 / 9, 1});
-    cl_expect(r.f2, Shape{3}, {5.0 / 9, 5.0 / 6, 1});
-    cl_expect(r.jaccard, Shape{3}, {0.5, 0.5, 1});
+    const auto r = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::none), preds, target);
+    expect_values(r.precision, Shape{3}, {1, 0.5, 1});
+    expect_values(r.recall, Shape{3}, {0.5, 1, 1});
+    expect_values(r.specificity, Shape{3}, {1, 2.0 / 3, 1});
+    expect_values(r.accuracy, Shape{3}, {0.5, 1, 1});  // multiclass accuracy per class = recall
+    expect_values(r.f1, Shape{3}, {2.0 / 3, 2.0 / 3, 1});
+    expect_values(r.f05, Shape{3}, {5.0 / 6, 5.0 / 9, 1});
+    expect_values(r.f2, Shape{3}, {5.0 / 9, 5.0 / 6, 1});
+    expect_values(r.jaccard, Shape{3}, {0.5, 0.5, 1});
   }
   SECTION("macro: the plain mean of the per-class values") {
-    const auto r = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro), preds, target);
-    cl_scalar(r.precision, 5.0 / 6);
-    cl_scalar(r.recall, 5.0 / 6);
-    cl_scalar(r.specificity, 8.0 / 9);
-    cl_scalar(r.accuracy, 5.0 / 6);
-    cl_scalar(r.f1, 7.0 / 9);
-    cl_scalar(r.f05, 43.0 / 54);
-    cl_scalar(r.f2, 43.0 / 54);
-    cl_scalar(r.jaccard, 2.0 / 3);
+    const auto r = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro), preds, target);
+    expect_scalar(r.precision, 5.0 / 6);
+    expect_scalar(r.recall, 5.0 / 6);
+    expect_scalar(r.specificity, 8.0 / 9);
+    expect_scalar(r.accuracy, 5.0 / 6);
+    expect_scalar(r.f1, 7.0 / 9);
+    expect_scalar(r.f05, 43.0 / 54);
+    expect_scalar(r.f2, 43.0 / 54);
+    expect_scalar(r.jaccard, 2.0 / 3);
   }
   SECTION("weighted: weights are the supports [2, 1, 1]") {
-    const auto r = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::weighted), preds, target);
-    cl_scalar(r.precision, 7.0 / 8);
-    cl_scalar(r.recall, 3.0 / 4);
-    cl_scalar(r.specificity, 11.0 / 12);
-    cl_scalar(r.accuracy, 3.0 / 4);
-    cl_scalar(r.f1, 3.0 / 4);
-    cl_scalar(r.f05, 29.0 / 36);
-    cl_scalar(r.f2, 53.0 / 72);
-    cl_scalar(r.jaccard, 5.0 / 8);
+    const auto r = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::weighted), preds, target);
+    expect_scalar(r.precision, 7.0 / 8);
+    expect_scalar(r.recall, 3.0 / 4);
+    expect_scalar(r.specificity, 11.0 / 12);
+    expect_scalar(r.accuracy, 3.0 / 4);
+    expect_scalar(r.f1, 3.0 / 4);
+    expect_scalar(r.f05, 29.0 / 36);
+    expect_scalar(r.f2, 53.0 / 72);
+    expect_scalar(r.jaccard, 5.0 / 8);
   }
 }
 
@@ -442,21 +372,22 @@ TEST_CASE("macro F1 drops classes absent from preds and target") {
   const std::vector<int> preds{0, 1, 1}, target{0, 1, 0};
   for (double zd : {0.0, 1.0}) {
     INFO("zero_division = " << zd);
-    const auto none = cl_eval_all<tally::Multiclass>(cl_mc(4, Average::none, {}, zd), preds, target);
-    cl_expect(none.f1, Shape{4}, {2.0 / 3, 2.0 / 3, zd, zd});
-    cl_expect(none.specificity, Shape{4}, {1, 0.5, 1, 1});
-    cl_expect(none.accuracy, Shape{4}, {0.5, 1, 0, 0});
+    const auto none =
+        cl_eval_all<tally::Multiclass>(mc_opts(4, Average::none, {}, zd), preds, target);
+    expect_values(none.f1, Shape{4}, {2.0 / 3, 2.0 / 3, zd, zd});
+    expect_values(none.specificity, Shape{4}, {1, 0.5, 1, 1});
+    expect_values(none.accuracy, Shape{4}, {0.5, 1, 0, 0});
 
     const auto macro =
-        cl_eval_all<tally::Multiclass>(cl_mc(4, Average::macro, {}, zd), preds, target);
-    cl_scalar(macro.f1, 2.0 / 3);          // not (2/3 + 2/3 + zd + zd) / 4
-    cl_scalar(macro.f05, 25.0 / 36);
-    cl_scalar(macro.f2, 25.0 / 36);
-    cl_scalar(macro.precision, 3.0 / 4);
-    cl_scalar(macro.recall, 3.0 / 4);
-    cl_scalar(macro.specificity, 3.0 / 4);  // not (1 + 0.5 + 1 + 1) / 4
-    cl_scalar(macro.accuracy, 3.0 / 4);
-    cl_scalar(macro.jaccard, 1.0 / 2);
+        cl_eval_all<tally::Multiclass>(mc_opts(4, Average::macro, {}, zd), preds, target);
+    expect_scalar(macro.f1, 2.0 / 3);  // not (2/3 + 2/3 + zd + zd) / 4
+    expect_scalar(macro.f05, 25.0 / 36);
+    expect_scalar(macro.f2, 25.0 / 36);
+    expect_scalar(macro.precision, 3.0 / 4);
+    expect_scalar(macro.recall, 3.0 / 4);
+    expect_scalar(macro.specificity, 3.0 / 4);  // not (1 + 0.5 + 1 + 1) / 4
+    expect_scalar(macro.accuracy, 3.0 / 4);
+    expect_scalar(macro.jaccard, 1.0 / 2);
   }
 }
 
@@ -464,26 +395,32 @@ TEST_CASE("macro keeps the zero_division value of a class that occurs (section 5
   // C = 3, preds [0,0], target [0,1], zd = 1. Class 1 has precision 0/0 = 1 and stays in macro
   // because fn_1 = 1; class 2 never occurs and is dropped.
   const std::vector<int> preds{0, 0}, target{0, 1};
-  cl_expect(cl_eval(tally::MulticlassPrecision(cl_mc(3, Average::none, {}, 1.0)), preds, target),
-            Shape{3}, {0.5, 1, 1});
-  cl_scalar(cl_eval(tally::MulticlassPrecision(cl_mc(3, Average::macro, {}, 1.0)), preds, target),
-            0.75);
+  expect_values(
+      evaluate(tally::MulticlassPrecision(mc_opts(3, Average::none, {}, 1.0)), preds, target),
+      Shape{3}, {0.5, 1, 1});
+  expect_scalar(
+      evaluate(tally::MulticlassPrecision(mc_opts(3, Average::macro, {}, 1.0)), preds, target),
+      0.75);
 }
 
 TEST_CASE("macro with every class dropped is 0 whatever zero_division, JaccardIndex is NaN") {
   // Section 5.5: C = 3, ii = 0, preds [0], target [0]: nothing is kept.
   const std::vector<int> preds{0}, target{0};
-  cl_expect(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::none, 0, 1.0)), preds, target),
-            Shape{3}, {1, 1, 1});
-  cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::micro, 0, 1.0)), preds, target), 1);
-  cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::macro, 0, 1.0)), preds, target), 0);
-  cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::weighted, 0, 1.0)), preds, target),
-            0);
-  cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::macro, 0, 1.0)), preds, target),
-            cl_nan);
-  cl_scalar(
-      cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::weighted, 0, 1.0)), preds, target),
-      cl_nan);
+  expect_values(
+      evaluate(tally::MulticlassF1Score(mc_opts(3, Average::none, 0, 1.0)), preds, target),
+      Shape{3}, {1, 1, 1});
+  expect_scalar(
+      evaluate(tally::MulticlassF1Score(mc_opts(3, Average::micro, 0, 1.0)), preds, target), 1);
+  expect_scalar(
+      evaluate(tally::MulticlassF1Score(mc_opts(3, Average::macro, 0, 1.0)), preds, target), 0);
+  expect_scalar(
+      evaluate(tally::MulticlassF1Score(mc_opts(3, Average::weighted, 0, 1.0)), preds, target), 0);
+  expect_scalar(
+      evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::macro, 0, 1.0)), preds, target),
+      qnan);
+  expect_scalar(
+      evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::weighted, 0, 1.0)), preds, target),
+      qnan);
 }
 
 TEST_CASE("multiclass metrics with nothing counted (section 5.5)") {
@@ -492,30 +429,30 @@ TEST_CASE("multiclass metrics with nothing counted (section 5.5)") {
       INFO("zero_division = " << zd << ", all_ignored = " << all_ignored);
       const std::vector<int> preds{1, 2}, target{255, 255};
       auto run = [&](Average avg) {
-        const auto o = cl_mc(3, avg, 255, zd);
+        const auto o = mc_opts(3, avg, 255, zd);
         return all_ignored ? cl_eval_all<tally::Multiclass>(o, preds, target)
                            : cl_empty_all<tally::Multiclass>(o);
       };
       const auto none = run(Average::none);
       for (const auto* r : {&none.precision, &none.recall, &none.f1, &none.f05, &none.f2,
                             &none.jaccard})
-        cl_expect(*r, Shape{3}, {zd, zd, zd});
-      cl_expect(none.accuracy, Shape{3}, {0, 0, 0});
-      cl_expect(none.specificity, Shape{3}, {0, 0, 0});
+        expect_values(*r, Shape{3}, {zd, zd, zd});
+      expect_values(none.accuracy, Shape{3}, {0, 0, 0});
+      expect_values(none.specificity, Shape{3}, {0, 0, 0});
 
       const auto micro = run(Average::micro);
       for (const auto* r : {&micro.precision, &micro.recall, &micro.f1, &micro.f05, &micro.f2,
                             &micro.jaccard})
-        cl_scalar(*r, zd);
-      cl_scalar(micro.accuracy, 0);
-      cl_scalar(micro.specificity, 0);
+        expect_scalar(*r, zd);
+      expect_scalar(micro.accuracy, 0);
+      expect_scalar(micro.specificity, 0);
 
       for (Average avg : {Average::macro, Average::weighted}) {
         const auto r = run(avg);
         for (const auto* x : {&r.precision, &r.recall, &r.f1, &r.f05, &r.f2, &r.accuracy,
                               &r.specificity})
-          cl_scalar(*x, 0);
-        cl_scalar(r.jaccard, cl_nan);
+          expect_scalar(*x, 0);
+        expect_scalar(r.jaccard, qnan);
       }
     }
   }
@@ -525,22 +462,24 @@ TEST_CASE("multiclass FBeta with beta 0.5 weighs precision, beta 2 weighs recall
   // One class, tp 1, fp 0, fn 1 (precision 1, recall 0.5) and one with tp 1, fp 1, fn 0.
   // Section 4 example, classes 0 and 1.
   const std::vector<int> preds{2, 1, 0, 1}, target{2, 1, 0, 0};
-  const auto f05 = cl_eval(tally::MulticlassFBetaScore(0.5, cl_mc(3, Average::none)), preds, target);
-  const auto f2 = cl_eval(tally::MulticlassFBetaScore(2.0, cl_mc(3, Average::none)), preds, target);
-  cl_expect(f05, Shape{3}, {5.0 / 6, 5.0 / 9, 1});
-  cl_expect(f2, Shape{3}, {5.0 / 9, 5.0 / 6, 1});
+  const auto f05 =
+      evaluate(tally::MulticlassFBetaScore(0.5, mc_opts(3, Average::none)), preds, target);
+  const auto f2 =
+      evaluate(tally::MulticlassFBetaScore(2.0, mc_opts(3, Average::none)), preds, target);
+  expect_values(f05, Shape{3}, {5.0 / 6, 5.0 / 9, 1});
+  expect_values(f2, Shape{3}, {5.0 / 9, 5.0 / 6, 1});
   SECTION("beta 1 equals F1") {
-    CHECK(cl_eval(tally::MulticlassFBetaScore(1.0, cl_mc(3, Average::none)), preds, target) ==
-          cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::none)), preds, target));
+    CHECK(evaluate(tally::MulticlassFBetaScore(1.0, mc_opts(3, Average::none)), preds, target) ==
+          evaluate(tally::MulticlassF1Score(mc_opts(3, Average::none)), preds, target));
   }
   SECTION("a beta whose square overflows gives recall, one whose square underflows precision") {
     // beta^2 = inf would make the textbook formula inf/inf = NaN; beta^2 = 0 drops fn.
-    const auto big = cl_eval(tally::MulticlassFBetaScore(1e200, cl_mc(3, Average::none)), preds,
-                             target);
-    const auto tiny = cl_eval(tally::MulticlassFBetaScore(1e-200, cl_mc(3, Average::none)),
-                              preds, target);
-    cl_expect(big, Shape{3}, {0.5, 1, 1});
-    cl_expect(tiny, Shape{3}, {1, 0.5, 1});
+    const auto big =
+        evaluate(tally::MulticlassFBetaScore(1e200, mc_opts(3, Average::none)), preds, target);
+    const auto tiny =
+        evaluate(tally::MulticlassFBetaScore(1e-200, mc_opts(3, Average::none)), preds, target);
+    expect_values(big, Shape{3}, {0.5, 1, 1});
+    expect_values(tiny, Shape{3}, {1, 0.5, 1});
   }
 }
 
@@ -551,9 +490,10 @@ TEST_CASE("F-beta with tp = 0 and some fp or fn is 0 for every beta, never zero_
   const std::vector<int> preds{1}, target{0};
   for (const double beta : {1e-200, 1e-3, 0.5, 2.0, 1e3, 1e200}) {
     CAPTURE(beta);
-    cl_expect(cl_eval(tally::MulticlassFBetaScore(beta, cl_mc(2, Average::none, std::nullopt, 1.0)),
-                      preds, target),
-              Shape{2}, {0, 0});
+    expect_values(
+        evaluate(tally::MulticlassFBetaScore(beta, mc_opts(2, Average::none, std::nullopt, 1.0)),
+                 preds, target),
+        Shape{2}, {0, 0});
   }
 }
 
@@ -565,43 +505,43 @@ TEST_CASE("top_k = 2 counts one prediction per position (section 1.4 example)") 
   // Predictions: 0 (hit), 2 (miss -> top-1), 2 (hit).
   const std::vector<double> scores{.1, .9, 0, .3, .1, .6, .2, .5, .3};
   const std::vector<int> target{0, 1, 2};
-  auto o = cl_mc(3, Average::micro, {}, 0.0, 2);
-  cl_scalar(cl_eval(tally::MulticlassAccuracy(o), cl_v(scores, {3, 3}), target), 2.0 / 3);
+  auto o = mc_opts(3, Average::micro, {}, 0.0, 2);
+  expect_scalar(evaluate(tally::MulticlassAccuracy(o), view_of(scores, {3, 3}), target), 2.0 / 3);
   o.average = Average::none;
-  cl_expect(cl_eval(tally::MulticlassPrecision(o), cl_v(scores, {3, 3}), target), Shape{3},
-            {1, 0, 0.5});
+  expect_values(evaluate(tally::MulticlassPrecision(o), view_of(scores, {3, 3}), target), Shape{3},
+                {1, 0, 0.5});
   o.average = Average::macro;
-  const auto r = cl_eval_all<tally::Multiclass>(o, cl_v(scores, {3, 3}), target);
-  cl_scalar(r.precision, 0.5);
-  cl_scalar(r.recall, 2.0 / 3);
-  cl_scalar(r.f1, 5.0 / 9);
-  cl_scalar(r.specificity, 5.0 / 6);
+  const auto r = cl_eval_all<tally::Multiclass>(o, view_of(scores, {3, 3}), target);
+  expect_scalar(r.precision, 0.5);
+  expect_scalar(r.recall, 2.0 / 3);
+  expect_scalar(r.f1, 5.0 / 9);
+  expect_scalar(r.specificity, 5.0 / 6);
 }
 
 TEST_CASE("top_k = C makes every kept position a hit") {
   const std::vector<double> scores{.1, .9, 0, .3, .1, .6, .2, .5, .3};
   const std::vector<int> target{0, 1, 2};
-  const auto r =
-      cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, {}, 0.0, 3), cl_v(scores, {3, 3}), target);
-  cl_scalar(r.accuracy, 1.0);
-  cl_scalar(r.f1, 1.0);
-  cl_scalar(r.precision, 1.0);
+  const auto r = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, {}, 0.0, 3),
+                                                view_of(scores, {3, 3}), target);
+  expect_scalar(r.accuracy, 1.0);
+  expect_scalar(r.f1, 1.0);
+  expect_scalar(r.precision, 1.0);
 }
 
 TEST_CASE("top_k > 1: precision macro drops classes without support (section 5.2)") {
   // scores [[.1,.5,.4,0],[.6,.3,.1,0]], target [2, 0]. With k = 2 both are hits.
   const std::vector<double> scores{.1, .5, .4, 0, .6, .3, .1, 0};
   const std::vector<int> target{2, 0};
-  cl_expect(cl_eval(tally::MulticlassPrecision(cl_mc(4, Average::none, {}, 0.0, 2)),
-                    cl_v(scores, {2, 4}), target),
-            Shape{4}, {1, 0, 1, 0});
-  cl_scalar(cl_eval(tally::MulticlassPrecision(cl_mc(4, Average::macro, {}, 0.0, 2)),
-                    cl_v(scores, {2, 4}), target),
-            1.0);
+  expect_values(evaluate(tally::MulticlassPrecision(mc_opts(4, Average::none, {}, 0.0, 2)),
+                         view_of(scores, {2, 4}), target),
+                Shape{4}, {1, 0, 1, 0});
+  expect_scalar(evaluate(tally::MulticlassPrecision(mc_opts(4, Average::macro, {}, 0.0, 2)),
+                         view_of(scores, {2, 4}), target),
+                1.0);
   // top_k = 1: predictions [1, 0]; classes 0, 1, 2 have tp + fp + fn > 0.
-  cl_scalar(cl_eval(tally::MulticlassPrecision(cl_mc(4, Average::macro, {}, 0.0, 1)),
-                    cl_v(scores, {2, 4}), target),
-            1.0 / 3);
+  expect_scalar(evaluate(tally::MulticlassPrecision(mc_opts(4, Average::macro, {}, 0.0, 1)),
+                         view_of(scores, {2, 4}), target),
+                1.0 / 3);
 }
 
 TEST_CASE("top_k > 1: precision, recall and accuracy use support for macro, F and specificity "
@@ -610,31 +550,31 @@ TEST_CASE("top_k > 1: precision, recall and accuracy use support for macro, F an
   // position 1 hits. class 0: fp 1 (no support); class 1: tp 1; class 2: fn 1. zd = 1.
   const std::vector<double> scores{.6, .3, .1, .2, .7, .1};
   const std::vector<int> target{2, 1};
-  const auto none = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::none, {}, 1.0, 2),
-                                                   cl_v(scores, {2, 3}), target);
-  cl_expect(none.precision, Shape{3}, {0, 1, 1});
-  cl_expect(none.recall, Shape{3}, {1, 1, 0});
-  cl_expect(none.accuracy, Shape{3}, {0, 1, 0});
-  cl_expect(none.f1, Shape{3}, {0, 1, 0});
-  cl_expect(none.specificity, Shape{3}, {0.5, 1, 1});
+  const auto none = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::none, {}, 1.0, 2),
+                                                   view_of(scores, {2, 3}), target);
+  expect_values(none.precision, Shape{3}, {0, 1, 1});
+  expect_values(none.recall, Shape{3}, {1, 1, 0});
+  expect_values(none.accuracy, Shape{3}, {0, 1, 0});
+  expect_values(none.f1, Shape{3}, {0, 1, 0});
+  expect_values(none.specificity, Shape{3}, {0.5, 1, 1});
 
-  const auto k2 = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, {}, 1.0, 2),
-                                                 cl_v(scores, {2, 3}), target);
-  cl_scalar(k2.precision, 1.0);  // classes 1, 2
-  cl_scalar(k2.recall, 0.5);
-  cl_scalar(k2.accuracy, 0.5);
-  cl_scalar(k2.f1, 1.0 / 3);  // classes 0, 1, 2
-  cl_scalar(k2.f2, 1.0 / 3);
-  cl_scalar(k2.specificity, 5.0 / 6);
+  const auto k2 = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, {}, 1.0, 2),
+                                                 view_of(scores, {2, 3}), target);
+  expect_scalar(k2.precision, 1.0);  // classes 1, 2
+  expect_scalar(k2.recall, 0.5);
+  expect_scalar(k2.accuracy, 0.5);
+  expect_scalar(k2.f1, 1.0 / 3);  // classes 0, 1, 2
+  expect_scalar(k2.f2, 1.0 / 3);
+  expect_scalar(k2.specificity, 5.0 / 6);
 
   SECTION("the same counts with top_k = 1 keep class 0 everywhere") {
-    const auto k1 = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, {}, 1.0, 1),
+    const auto k1 = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, {}, 1.0, 1),
                                                    std::vector<int>{0, 1}, target);
-    cl_scalar(k1.precision, 2.0 / 3);
-    cl_scalar(k1.recall, 2.0 / 3);
-    cl_scalar(k1.accuracy, 1.0 / 3);
-    cl_scalar(k1.f1, 1.0 / 3);
-    cl_scalar(k1.specificity, 5.0 / 6);
+    expect_scalar(k1.precision, 2.0 / 3);
+    expect_scalar(k1.recall, 2.0 / 3);
+    expect_scalar(k1.accuracy, 1.0 / 3);
+    expect_scalar(k1.f1, 1.0 / 3);
+    expect_scalar(k1.specificity, 5.0 / 6);
   }
 }
 
@@ -646,71 +586,75 @@ TEST_CASE("in-range ignore_index keeps class k with its fp (section 2.3 example)
   // C = 3, ii = 0, preds [0,1,0,2], target [1,1,2,0]. Kept pairs (1,0), (1,1), (2,0):
   // class 0: fp 2; class 1: tp 1, fn 1; class 2: fn 1.
   const std::vector<int> preds{0, 1, 0, 2}, target{1, 1, 2, 0};
-  cl_expect(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::none, 0)), preds, target), Shape{3},
-            {0, 2.0 / 3, 0});
-  cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::macro, 0)), preds, target),
-            2.0 / 9);  // class 0 stays because fp_0 = 2
-  cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::micro, 0)), preds, target), 1.0 / 3);
-  cl_expect(cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::none, 0)), preds, target),
-            Shape{3}, {0, 0.5, 0});
-  cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::macro, 0)), preds, target),
-            0.25);  // class 0 is never in the Jaccard macro
-  cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::micro, 0)), preds, target),
-            1.0 / 3);  // 1 / (5 - fp_0)
+  expect_values(evaluate(tally::MulticlassF1Score(mc_opts(3, Average::none, 0)), preds, target),
+                Shape{3}, {0, 2.0 / 3, 0});
+  expect_scalar(evaluate(tally::MulticlassF1Score(mc_opts(3, Average::macro, 0)), preds, target),
+                2.0 / 9);  // class 0 stays because fp_0 = 2
+  expect_scalar(evaluate(tally::MulticlassF1Score(mc_opts(3, Average::micro, 0)), preds, target),
+                1.0 / 3);
+  expect_values(
+      evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::none, 0)), preds, target),
+      Shape{3}, {0, 0.5, 0});
+  expect_scalar(
+      evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::macro, 0)), preds, target),
+      0.25);  // class 0 is never in the Jaccard macro
+  expect_scalar(
+      evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::micro, 0)), preds, target),
+      1.0 / 3);  // 1 / (5 - fp_0)
 }
 
 TEST_CASE("in-range ignore_index: every metric and average, top_k = 1") {
   const std::vector<int> preds{0, 1, 0, 2}, target{1, 1, 2, 0};
   SECTION("zero_division 0") {
-    const auto none = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::none, 0), preds, target);
-    cl_expect(none.precision, Shape{3}, {0, 1, 0});
-    cl_expect(none.recall, Shape{3}, {0, 0.5, 0});
-    cl_expect(none.specificity, Shape{3}, {1.0 / 3, 1, 1});  // tn_0 / (tn_0 + fp_0)
-    cl_expect(none.accuracy, Shape{3}, {0, 0.5, 0});
-    cl_expect(none.f05, Shape{3}, {0, 5.0 / 6, 0});
-    cl_expect(none.f2, Shape{3}, {0, 5.0 / 9, 0});
+    const auto none = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::none, 0), preds, target);
+    expect_values(none.precision, Shape{3}, {0, 1, 0});
+    expect_values(none.recall, Shape{3}, {0, 0.5, 0});
+    expect_values(none.specificity, Shape{3}, {1.0 / 3, 1, 1});  // tn_0 / (tn_0 + fp_0)
+    expect_values(none.accuracy, Shape{3}, {0, 0.5, 0});
+    expect_values(none.f05, Shape{3}, {0, 5.0 / 6, 0});
+    expect_values(none.f2, Shape{3}, {0, 5.0 / 9, 0});
 
-    const auto macro = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, 0), preds, target);
-    cl_scalar(macro.precision, 1.0 / 3);
-    cl_scalar(macro.recall, 1.0 / 6);
-    cl_scalar(macro.specificity, 7.0 / 9);
-    cl_scalar(macro.accuracy, 1.0 / 6);
-    cl_scalar(macro.f05, 5.0 / 18);
-    cl_scalar(macro.f2, 5.0 / 27);
+    const auto macro = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, 0), preds, target);
+    expect_scalar(macro.precision, 1.0 / 3);
+    expect_scalar(macro.recall, 1.0 / 6);
+    expect_scalar(macro.specificity, 7.0 / 9);
+    expect_scalar(macro.accuracy, 1.0 / 6);
+    expect_scalar(macro.f05, 5.0 / 18);
+    expect_scalar(macro.f2, 5.0 / 27);
 
     // Weighted: class 0 has support 0 and weight 0; supports [0, 2, 1].
     const auto weighted =
-        cl_eval_all<tally::Multiclass>(cl_mc(3, Average::weighted, 0), preds, target);
-    cl_scalar(weighted.precision, 2.0 / 3);
-    cl_scalar(weighted.recall, 1.0 / 3);
-    cl_scalar(weighted.specificity, 1.0);
-    cl_scalar(weighted.accuracy, 1.0 / 3);
-    cl_scalar(weighted.f1, 4.0 / 9);
-    cl_scalar(weighted.f05, 5.0 / 9);
-    cl_scalar(weighted.f2, 10.0 / 27);
-    cl_scalar(weighted.jaccard, 1.0 / 3);
+        cl_eval_all<tally::Multiclass>(mc_opts(3, Average::weighted, 0), preds, target);
+    expect_scalar(weighted.precision, 2.0 / 3);
+    expect_scalar(weighted.recall, 1.0 / 3);
+    expect_scalar(weighted.specificity, 1.0);
+    expect_scalar(weighted.accuracy, 1.0 / 3);
+    expect_scalar(weighted.f1, 4.0 / 9);
+    expect_scalar(weighted.f05, 5.0 / 9);
+    expect_scalar(weighted.f2, 10.0 / 27);
+    expect_scalar(weighted.jaccard, 1.0 / 3);
 
     // Micro: each of the 2 wrong predictions is one fp; Σtn = 4.
-    const auto micro = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::micro, 0), preds, target);
-    cl_scalar(micro.precision, 1.0 / 3);
-    cl_scalar(micro.recall, 1.0 / 3);
-    cl_scalar(micro.accuracy, 1.0 / 3);
-    cl_scalar(micro.specificity, 2.0 / 3);
+    const auto micro = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::micro, 0), preds, target);
+    expect_scalar(micro.precision, 1.0 / 3);
+    expect_scalar(micro.recall, 1.0 / 3);
+    expect_scalar(micro.accuracy, 1.0 / 3);
+    expect_scalar(micro.specificity, 2.0 / 3);
   }
   SECTION("zero_division 1: precision and recall of the empty cells use it, accuracy does not") {
     const auto none =
-        cl_eval_all<tally::Multiclass>(cl_mc(3, Average::none, 0, 1.0), preds, target);
-    cl_expect(none.precision, Shape{3}, {0, 1, 1});  // class 0: 0 / (0 + 2)
-    cl_expect(none.recall, Shape{3}, {1, 0.5, 0});   // class 0: 0 / 0
-    cl_expect(none.accuracy, Shape{3}, {0, 0.5, 0});
-    cl_expect(none.jaccard, Shape{3}, {0, 0.5, 0});  // class 0: fp_0 > 0
+        cl_eval_all<tally::Multiclass>(mc_opts(3, Average::none, 0, 1.0), preds, target);
+    expect_values(none.precision, Shape{3}, {0, 1, 1});  // class 0: 0 / (0 + 2)
+    expect_values(none.recall, Shape{3}, {1, 0.5, 0});   // class 0: 0 / 0
+    expect_values(none.accuracy, Shape{3}, {0, 0.5, 0});
+    expect_values(none.jaccard, Shape{3}, {0, 0.5, 0});  // class 0: fp_0 > 0
 
     const auto macro =
-        cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, 0, 1.0), preds, target);
-    cl_scalar(macro.precision, 2.0 / 3);
-    cl_scalar(macro.recall, 1.0 / 2);  // class 0 included with its zd
-    cl_scalar(macro.accuracy, 1.0 / 6);
-    cl_scalar(macro.jaccard, 1.0 / 4);
+        cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, 0, 1.0), preds, target);
+    expect_scalar(macro.precision, 2.0 / 3);
+    expect_scalar(macro.recall, 1.0 / 2);  // class 0 included with its zd
+    expect_scalar(macro.accuracy, 1.0 / 6);
+    expect_scalar(macro.jaccard, 1.0 / 4);
   }
 }
 
@@ -719,41 +663,43 @@ TEST_CASE("in-range ignore_index with top_k > 1: precision, recall, accuracy nev
   // [.1,.6,.3] target 1 -> hit; [.6,.1,.3] target 0 -> ignored.
   const std::vector<double> scores{.5, .3, .2, .1, .6, .3, .6, .1, .3};
   const std::vector<int> target{2, 1, 0};
-  const auto z0 = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, 0, 0.0, 2),
-                                                 cl_v(scores, {3, 3}), target);
-  cl_scalar(z0.precision, 1.0 / 2);
-  cl_scalar(z0.recall, 1.0 / 2);
-  cl_scalar(z0.accuracy, 1.0 / 2);
-  cl_scalar(z0.f1, 1.0 / 3);           // F keeps class 0 since fp_0 > 0
-  cl_scalar(z0.specificity, 5.0 / 6);  // [0.5, 1, 1]
+  const auto z0 = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, 0, 0.0, 2),
+                                                 view_of(scores, {3, 3}), target);
+  expect_scalar(z0.precision, 1.0 / 2);
+  expect_scalar(z0.recall, 1.0 / 2);
+  expect_scalar(z0.accuracy, 1.0 / 2);
+  expect_scalar(z0.f1, 1.0 / 3);           // F keeps class 0 since fp_0 > 0
+  expect_scalar(z0.specificity, 5.0 / 6);  // [0.5, 1, 1]
 
-  const auto z1 = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, 0, 1.0, 2),
-                                                 cl_v(scores, {3, 3}), target);
-  cl_scalar(z1.precision, 1.0);  // classes 1 and 2 (zd): (1 + 1) / 2
-  cl_scalar(z1.recall, 1.0 / 2);  // class 0's zd is not included
-  cl_scalar(z1.f1, 1.0 / 3);
+  const auto z1 = cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, 0, 1.0, 2),
+                                                 view_of(scores, {3, 3}), target);
+  expect_scalar(z1.precision, 1.0);   // classes 1 and 2 (zd): (1 + 1) / 2
+  expect_scalar(z1.recall, 1.0 / 2);  // class 0's zd is not included
+  expect_scalar(z1.f1, 1.0 / 3);
 }
 
 TEST_CASE("in-range ignore_index class that is never predicted is dropped from macro") {
   // C = 3, ii = 0, preds [1,2,2,1], target [1,2,1,0]: class 0 has no counts at all.
   const std::vector<int> preds{1, 2, 2, 1}, target{1, 2, 1, 0};
-  const auto none = cl_eval_all<tally::Multiclass>(cl_mc(3, Average::none, 0, 1.0), preds, target);
-  cl_expect(none.precision, Shape{3}, {1, 1, 0.5});
-  cl_expect(none.recall, Shape{3}, {1, 0.5, 1});
-  cl_expect(none.specificity, Shape{3}, {1, 1, 0.5});
-  cl_expect(none.accuracy, Shape{3}, {0, 0.5, 1});
-  cl_expect(none.f1, Shape{3}, {1, 2.0 / 3, 2.0 / 3});
-  cl_expect(none.jaccard, Shape{3}, {1, 0.5, 0.5});  // class 0: 0/0 = zd
+  const auto none =
+      cl_eval_all<tally::Multiclass>(mc_opts(3, Average::none, 0, 1.0), preds, target);
+  expect_values(none.precision, Shape{3}, {1, 1, 0.5});
+  expect_values(none.recall, Shape{3}, {1, 0.5, 1});
+  expect_values(none.specificity, Shape{3}, {1, 1, 0.5});
+  expect_values(none.accuracy, Shape{3}, {0, 0.5, 1});
+  expect_values(none.f1, Shape{3}, {1, 2.0 / 3, 2.0 / 3});
+  expect_values(none.jaccard, Shape{3}, {1, 0.5, 0.5});  // class 0: 0/0 = zd
   const auto macro =
-      cl_eval_all<tally::Multiclass>(cl_mc(3, Average::macro, 0, 1.0), preds, target);
-  cl_scalar(macro.precision, 3.0 / 4);
-  cl_scalar(macro.recall, 3.0 / 4);
-  cl_scalar(macro.specificity, 3.0 / 4);
-  cl_scalar(macro.accuracy, 3.0 / 4);
-  cl_scalar(macro.f1, 2.0 / 3);
-  cl_scalar(macro.jaccard, 1.0 / 2);
-  cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::micro, 0)), preds, target),
-            0.5);  // fp_0 = 0: nothing to subtract
+      cl_eval_all<tally::Multiclass>(mc_opts(3, Average::macro, 0, 1.0), preds, target);
+  expect_scalar(macro.precision, 3.0 / 4);
+  expect_scalar(macro.recall, 3.0 / 4);
+  expect_scalar(macro.specificity, 3.0 / 4);
+  expect_scalar(macro.accuracy, 3.0 / 4);
+  expect_scalar(macro.f1, 2.0 / 3);
+  expect_scalar(macro.jaccard, 1.0 / 2);
+  expect_scalar(
+      evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::micro, 0)), preds, target),
+      0.5);  // fp_0 = 0: nothing to subtract
 }
 
 TEST_CASE("in-range ignore_index recall (torchmetrics #2441)") {
@@ -761,45 +707,50 @@ TEST_CASE("in-range ignore_index recall (torchmetrics #2441)") {
   const std::vector<int> target{0, 0, 1, 1};
   const std::vector<double> scores{0.9, 0.1, 0.8, 0.2, 0.6, 0.4, 0.3, 0.7};
   const std::vector<int> labels{0, 0, 0, 1};
-  cl_expect(cl_eval(tally::MulticlassRecall(cl_mc(2, Average::none, 0)), labels, target), Shape{2},
-            {0, 0.5});
-  cl_scalar(cl_eval(tally::MulticlassRecall(cl_mc(2, Average::macro, 0)), labels, target), 0.25);
-  cl_expect(cl_eval(tally::MulticlassRecall(cl_mc(2, Average::none, 0)), cl_v(scores, {4, 2}),
-                    target),
-            Shape{2}, {0, 0.5});
-  cl_scalar(
-      cl_eval(tally::MulticlassRecall(cl_mc(2, Average::macro, 0)), cl_v(scores, {4, 2}), target),
-      0.25);
+  expect_values(evaluate(tally::MulticlassRecall(mc_opts(2, Average::none, 0)), labels, target),
+                Shape{2}, {0, 0.5});
+  expect_scalar(evaluate(tally::MulticlassRecall(mc_opts(2, Average::macro, 0)), labels, target),
+                0.25);
+  expect_values(evaluate(tally::MulticlassRecall(mc_opts(2, Average::none, 0)),
+                         view_of(scores, {4, 2}), target),
+                Shape{2}, {0, 0.5});
+  expect_scalar(evaluate(tally::MulticlassRecall(mc_opts(2, Average::macro, 0)),
+                         view_of(scores, {4, 2}), target),
+                0.25);
 }
 
 TEST_CASE("in-range vs out-of-range ignore_index on the same predictions (C = 6)") {
   const std::vector<int> preds{0, 1, 1, 3, 0, 4};
   SECTION("ii = 0 (in range)") {
     const std::vector<int> target{0, 1, 2, 0, 5, 5};
-    cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(6, Average::macro, 0)), preds, target),
-              0.125);
-    cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(6, Average::micro, 0)), preds, target),
-              1.0 / 6);
-    cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(6, Average::macro, 0)), preds, target),
-              2.0 / 15);
+    expect_scalar(
+        evaluate(tally::MulticlassJaccardIndex(mc_opts(6, Average::macro, 0)), preds, target),
+        0.125);
+    expect_scalar(
+        evaluate(tally::MulticlassJaccardIndex(mc_opts(6, Average::micro, 0)), preds, target),
+        1.0 / 6);
+    expect_scalar(evaluate(tally::MulticlassF1Score(mc_opts(6, Average::macro, 0)), preds, target),
+                  2.0 / 15);
   }
   SECTION("ii = 255 (out of range)") {
     const std::vector<int> target{255, 1, 2, 255, 5, 5};
-    cl_scalar(
-        cl_eval(tally::MulticlassJaccardIndex(cl_mc(6, Average::macro, 255)), preds, target), 0.1);
-    cl_scalar(
-        cl_eval(tally::MulticlassJaccardIndex(cl_mc(6, Average::micro, 255)), preds, target),
+    expect_scalar(
+        evaluate(tally::MulticlassJaccardIndex(mc_opts(6, Average::macro, 255)), preds, target),
+        0.1);
+    expect_scalar(
+        evaluate(tally::MulticlassJaccardIndex(mc_opts(6, Average::micro, 255)), preds, target),
         1.0 / 7);
-    cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(6, Average::macro, 255)), preds, target),
-              2.0 / 15);
+    expect_scalar(
+        evaluate(tally::MulticlassF1Score(mc_opts(6, Average::macro, 255)), preds, target),
+        2.0 / 15);
   }
 }
 
 TEST_CASE("a pred equal to ignore_index at an ignored position is not checked") {
   // Label maps may carry the void value in both preds and target.
-  cl_scalar(cl_eval(tally::MulticlassAccuracy(cl_mc(3, Average::micro, 255)),
-                    std::vector<int>{255, 1, 2}, std::vector<int>{255, 1, 0}),
-            0.5);
+  expect_scalar(evaluate(tally::MulticlassAccuracy(mc_opts(3, Average::micro, 255)),
+                         std::vector<int>{255, 1, 2}, std::vector<int>{255, 1, 0}),
+                0.5);
 }
 
 // =============================================================================================
@@ -811,72 +762,72 @@ TEST_CASE("multiclass samplewise applies every rule per sample") {
   // [1,2,0,0] vs all ignored.
   const std::vector<int> preds{0, 1, 2, 2, 0, 0, 1, 1, 1, 2, 0, 0};
   const std::vector<int> target{0, 1, 1, 2, 0, 0, 0, 1, 255, 255, 255, 255};
-  auto o = cl_mc(3, Average::none, 255);
+  auto o = mc_opts(3, Average::none, 255);
   o.multidim_average = MultidimAverage::samplewise;
-  const auto p = cl_v(preds, {3, 4});
-  const auto t = cl_v(target, {3, 4});
+  const auto p = view_of(preds, {3, 4});
+  const auto t = view_of(target, {3, 4});
 
-  cl_expect(cl_eval(tally::MulticlassF1Score(o), p, t), Shape{3, 3},
-            {1, 2.0 / 3, 2.0 / 3, 4.0 / 5, 2.0 / 3, 0, 0, 0, 0});
+  expect_values(evaluate(tally::MulticlassF1Score(o), p, t), Shape{3, 3},
+                {1, 2.0 / 3, 2.0 / 3, 4.0 / 5, 2.0 / 3, 0, 0, 0, 0});
   o.average = Average::macro;
   const auto macro = cl_eval_all<tally::Multiclass>(o, p, t);
-  cl_expect(macro.f1, Shape{3}, {7.0 / 9, 11.0 / 15, 0});  // class 2 dropped in sample 1
-  cl_expect(macro.precision, Shape{3}, {5.0 / 6, 3.0 / 4, 0});
-  cl_expect(macro.specificity, Shape{3}, {8.0 / 9, 5.0 / 6, 0});
-  cl_expect(macro.f2, Shape{3}, {43.0 / 54, 65.0 / 84, 0});
+  expect_values(macro.f1, Shape{3}, {7.0 / 9, 11.0 / 15, 0});  // class 2 dropped in sample 1
+  expect_values(macro.precision, Shape{3}, {5.0 / 6, 3.0 / 4, 0});
+  expect_values(macro.specificity, Shape{3}, {8.0 / 9, 5.0 / 6, 0});
+  expect_values(macro.f2, Shape{3}, {43.0 / 54, 65.0 / 84, 0});
   o.average = Average::micro;
   const auto micro = cl_eval_all<tally::Multiclass>(o, p, t);
-  cl_expect(micro.f1, Shape{3}, {0.75, 0.75, 0});
-  cl_expect(micro.accuracy, Shape{3}, {0.75, 0.75, 0});
+  expect_values(micro.f1, Shape{3}, {0.75, 0.75, 0});
+  expect_values(micro.accuracy, Shape{3}, {0.75, 0.75, 0});
   o.average = Average::weighted;
-  cl_expect(cl_eval(tally::MulticlassF1Score(o), p, t), Shape{3}, {3.0 / 4, 23.0 / 30, 0});
+  expect_values(evaluate(tally::MulticlassF1Score(o), p, t), Shape{3}, {3.0 / 4, 23.0 / 30, 0});
 
   SECTION("zero_division 1 fills the empty cells and the all-ignored sample") {
     o.zero_division = 1.0;
     o.average = Average::none;
-    cl_expect(cl_eval(tally::MulticlassF1Score(o), p, t), Shape{3, 3},
-              {1, 2.0 / 3, 2.0 / 3, 4.0 / 5, 2.0 / 3, 1, 1, 1, 1});
+    expect_values(evaluate(tally::MulticlassF1Score(o), p, t), Shape{3, 3},
+                  {1, 2.0 / 3, 2.0 / 3, 4.0 / 5, 2.0 / 3, 1, 1, 1, 1});
     o.average = Average::micro;
-    cl_expect(cl_eval(tally::MulticlassF1Score(o), p, t), Shape{3}, {0.75, 0.75, 1});
+    expect_values(evaluate(tally::MulticlassF1Score(o), p, t), Shape{3}, {0.75, 0.75, 1});
     o.average = Average::macro;
-    cl_expect(cl_eval(tally::MulticlassF1Score(o), p, t), Shape{3}, {7.0 / 9, 11.0 / 15, 0});
+    expect_values(evaluate(tally::MulticlassF1Score(o), p, t), Shape{3}, {7.0 / 9, 11.0 / 15, 0});
   }
 }
 
 TEST_CASE("multiclass samplewise keeps the sample axis for N = 1 and has zero rows when empty") {
-  auto o = cl_mc(3, Average::micro);
+  auto o = mc_opts(3, Average::micro);
   o.multidim_average = MultidimAverage::samplewise;
-  cl_expect(cl_eval(tally::MulticlassF1Score(o), cl_v<int>({2, 1, 0, 1}, {1, 4}),
-                    cl_v<int>({2, 1, 0, 0}, {1, 4})),
-            Shape{1}, {0.75});
-  cl_expect(tally::MulticlassF1Score(o).compute(), Shape{0}, {});
+  expect_values(evaluate(tally::MulticlassF1Score(o), view_of<int>({2, 1, 0, 1}, {1, 4}),
+                         view_of<int>({2, 1, 0, 0}, {1, 4})),
+                Shape{1}, {0.75});
+  expect_values(tally::MulticlassF1Score(o).compute(), Shape{0}, {});
   o.average = Average::none;
-  cl_expect(tally::MulticlassF1Score(o).compute(), Shape{0, 3}, {});
-  cl_expect(tally::MulticlassRecall(o).compute(), Shape{0, 3}, {});
+  expect_values(tally::MulticlassF1Score(o).compute(), Shape{0, 3}, {});
+  expect_values(tally::MulticlassRecall(o).compute(), Shape{0, 3}, {});
 }
 
 TEMPLATE_TEST_CASE("multiclass F1 is the same for every label type", "", std::uint8_t,
                    std::int16_t, std::int32_t, std::int64_t) {
-  const cl_buffer<TestType> preds({2, 1, 0, 1, 0}, Shape{5});
-  const cl_buffer<TestType> target({2, 1, 0, 0, 255}, Shape{5});
-  cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::macro, 255)), preds.view(),
-                    target.view()),
-            7.0 / 9);
-  cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::micro, 255)), preds.view(),
-                    target.view()),
-            3.0 / 5);
+  const buffer<TestType> preds({2, 1, 0, 1, 0}, Shape{5});
+  const buffer<TestType> target({2, 1, 0, 0, 255}, Shape{5});
+  expect_scalar(evaluate(tally::MulticlassF1Score(mc_opts(3, Average::macro, 255)), preds.view(),
+                         target.view()),
+                7.0 / 9);
+  expect_scalar(evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::micro, 255)),
+                         preds.view(), target.view()),
+                3.0 / 5);
 }
 
 TEMPLATE_TEST_CASE("multiclass F1 is the same for float and double scores", "", float, double) {
   const std::vector<int> labels{2, 1, 0, 1};
   const std::vector<int> target{2, 1, 0, 0};
   const auto scores = cl_scores_for<TestType>(labels, 3);
-  cl_scalar(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::macro)), cl_v(scores, {4, 3}),
-                    target),
-            7.0 / 9);
-  cl_scalar(cl_eval(tally::MulticlassJaccardIndex(cl_mc(3, Average::macro)),
-                    cl_v(scores, {4, 3}), target),
-            2.0 / 3);
+  expect_scalar(evaluate(tally::MulticlassF1Score(mc_opts(3, Average::macro)),
+                         view_of(scores, {4, 3}), target),
+                7.0 / 9);
+  expect_scalar(evaluate(tally::MulticlassJaccardIndex(mc_opts(3, Average::macro)),
+                         view_of(scores, {4, 3}), target),
+                2.0 / 3);
 }
 
 TEST_CASE("multiclass scores (N, C, H, W) give the same F1 as label maps (N, H, W)") {
@@ -887,12 +838,12 @@ TEST_CASE("multiclass scores (N, C, H, W) give the same F1 as label maps (N, H, 
       0.9, 0.1, 0.1, 0.1,  // class 2
   };  // argmax over axis 1: [[2, 1], [0, 1]]
   const std::vector<int> target{2, 1, 0, 0};
-  cl_expect(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::none)), cl_v(scores, {1, 3, 2, 2}),
-                    cl_v(target, {1, 2, 2})),
-            Shape{3}, {2.0 / 3, 2.0 / 3, 1});
-  cl_expect(cl_eval(tally::MulticlassF1Score(cl_mc(3, Average::none)),
-                    cl_v<int>({2, 1, 0, 1}, {1, 2, 2}), cl_v(target, {1, 2, 2})),
-            Shape{3}, {2.0 / 3, 2.0 / 3, 1});
+  expect_values(evaluate(tally::MulticlassF1Score(mc_opts(3, Average::none)),
+                         view_of(scores, {1, 3, 2, 2}), view_of(target, {1, 2, 2})),
+                Shape{3}, {2.0 / 3, 2.0 / 3, 1});
+  expect_values(evaluate(tally::MulticlassF1Score(mc_opts(3, Average::none)),
+                         view_of<int>({2, 1, 0, 1}, {1, 2, 2}), view_of(target, {1, 2, 2})),
+                Shape{3}, {2.0 / 3, 2.0 / 3, 1});
 }
 
 // =============================================================================================
@@ -902,41 +853,42 @@ TEST_CASE("multiclass scores (N, C, H, W) give the same F1 as label maps (N, H, 
 TEST_CASE("multilabel macro keeps labels absent everywhere (section 5.2)") {
   // preds [[1, 0]], target [[1, 0]]: label 1 is 0/0.
   const std::vector<int> p_data{1, 0};
-  const auto p = cl_v(p_data, {1, 2});
+  const auto p = view_of(p_data, {1, 2});
   const std::vector<int> t_data{1, 0};
-  const auto t = cl_v(t_data, {1, 2});
-  cl_scalar(cl_eval(tally::MultilabelF1Score(cl_ml(2, Average::macro, {}, 0.0)), p, t), 0.5);
-  cl_scalar(cl_eval(tally::MultilabelF1Score(cl_ml(2, Average::macro, {}, 1.0)), p, t), 1.0);
+  const auto t = view_of(t_data, {1, 2});
+  expect_scalar(evaluate(tally::MultilabelF1Score(ml_opts(2, Average::macro, {}, 0.0)), p, t), 0.5);
+  expect_scalar(evaluate(tally::MultilabelF1Score(ml_opts(2, Average::macro, {}, 1.0)), p, t), 1.0);
 }
 
 TEST_CASE("multilabel ignore_index masks elements (section 2.4 example)") {
   // label 0 [tp 1, tn 1]; label 1 [fp 1] (its other element is ignored).
   const std::vector<int> p_data{0, 1, 1, 1};
-  const auto p = cl_v(p_data, {2, 2});
+  const auto p = view_of(p_data, {2, 2});
   const std::vector<int> t_data{0, 255, 1, 0};
-  const auto t = cl_v(t_data, {2, 2});
-  const auto none = cl_eval_all<tally::Multilabel>(cl_ml(2, Average::none, 255), p, t);
-  cl_expect(none.precision, Shape{2}, {1, 0});
-  cl_expect(none.recall, Shape{2}, {1, 0});
-  cl_expect(none.specificity, Shape{2}, {1, 0});
-  cl_expect(none.accuracy, Shape{2}, {1, 0});
-  cl_expect(none.jaccard, Shape{2}, {1, 0});
-  const auto micro = cl_eval_all<tally::Multilabel>(cl_ml(2, Average::micro, 255), p, t);
-  cl_scalar(micro.precision, 0.5);
-  cl_scalar(micro.recall, 1.0);
-  cl_scalar(micro.specificity, 0.5);
-  cl_scalar(micro.accuracy, 2.0 / 3);
-  cl_scalar(micro.f1, 2.0 / 3);
-  cl_scalar(micro.f05, 5.0 / 9);
-  cl_scalar(micro.f2, 5.0 / 6);
-  cl_scalar(micro.jaccard, 0.5);
-  const auto weighted = cl_eval_all<tally::Multilabel>(cl_ml(2, Average::weighted, 255), p, t);
-  cl_scalar(weighted.f1, 1.0);  // label 1 has no support
-  cl_scalar(weighted.recall, 1.0);
+  const auto t = view_of(t_data, {2, 2});
+  const auto none = cl_eval_all<tally::Multilabel>(ml_opts(2, Average::none, 255), p, t);
+  expect_values(none.precision, Shape{2}, {1, 0});
+  expect_values(none.recall, Shape{2}, {1, 0});
+  expect_values(none.specificity, Shape{2}, {1, 0});
+  expect_values(none.accuracy, Shape{2}, {1, 0});
+  expect_values(none.jaccard, Shape{2}, {1, 0});
+  const auto micro = cl_eval_all<tally::Multilabel>(ml_opts(2, Average::micro, 255), p, t);
+  expect_scalar(micro.precision, 0.5);
+  expect_scalar(micro.recall, 1.0);
+  expect_scalar(micro.specificity, 0.5);
+  expect_scalar(micro.accuracy, 2.0 / 3);
+  expect_scalar(micro.f1, 2.0 / 3);
+  expect_scalar(micro.f05, 5.0 / 9);
+  expect_scalar(micro.f2, 5.0 / 6);
+  expect_scalar(micro.jaccard, 0.5);
+  const auto weighted = cl_eval_all<tally::Multilabel>(ml_opts(2, Average::weighted, 255), p, t);
+  expect_scalar(weighted.f1, 1.0);  // label 1 has no support
+  expect_scalar(weighted.recall, 1.0);
   SECTION("zero_division 1: label 1 recall is 0/0") {
-    cl_expect(cl_eval(tally::MultilabelRecall(cl_ml(2, Average::none, 255, 1.0)), p, t),
-              Shape{2}, {1, 1});
-    cl_scalar(cl_eval(tally::MultilabelRecall(cl_ml(2, Average::macro, 255, 1.0)), p, t), 1.0);
+    expect_values(evaluate(tally::MultilabelRecall(ml_opts(2, Average::none, 255, 1.0)), p, t),
+                  Shape{2}, {1, 1});
+    expect_scalar(evaluate(tally::MultilabelRecall(ml_opts(2, Average::macro, 255, 1.0)), p, t),
+                  1.0);
   }
 }
 
@@ -944,39 +896,39 @@ TEST_CASE("multilabel metrics pool each label over samples and trailing position
   // (N, L, K) = (2, 2, 3). label 0: tp 2, fp 2, tn 2, fn 0; label 1: tp 3, fp 0, tn 1, fn 2.
   const std::vector<int> preds{1, 0, 1, 0, 1, 1, 1, 1, 0, 0, 0, 1};
   const std::vector<int> target{1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1};
-  const auto p = cl_v(preds, {2, 2, 3});
-  const auto t = cl_v(target, {2, 2, 3});
-  const auto none = cl_eval_all<tally::Multilabel>(cl_ml(2, Average::none), p, t);
-  cl_expect(none.precision, Shape{2}, {0.5, 1});
-  cl_expect(none.recall, Shape{2}, {1, 3.0 / 5});
-  cl_expect(none.specificity, Shape{2}, {0.5, 1});
-  cl_expect(none.accuracy, Shape{2}, {2.0 / 3, 2.0 / 3});  // (tp + tn) / all per label
-  cl_expect(none.f1, Shape{2}, {2.0 / 3, 3.0 / 4});
-  cl_expect(none.f05, Shape{2}, {5.0 / 9, 15.0 / 17});
-  cl_expect(none.f2, Shape{2}, {5.0 / 6, 15.0 / 23});
-  cl_expect(none.jaccard, Shape{2}, {0.5, 3.0 / 5});
-  const auto micro = cl_eval_all<tally::Multilabel>(cl_ml(2, Average::micro), p, t);
-  cl_scalar(micro.precision, 5.0 / 7);
-  cl_scalar(micro.recall, 5.0 / 7);
-  cl_scalar(micro.specificity, 3.0 / 5);
-  cl_scalar(micro.accuracy, 2.0 / 3);
-  cl_scalar(micro.f1, 5.0 / 7);
-  cl_scalar(micro.jaccard, 5.0 / 9);
-  const auto macro = cl_eval_all<tally::Multilabel>(cl_ml(2, Average::macro), p, t);
-  cl_scalar(macro.precision, 3.0 / 4);
-  cl_scalar(macro.recall, 4.0 / 5);
-  cl_scalar(macro.f1, 17.0 / 24);
-  cl_scalar(macro.f05, 110.0 / 153);
-  cl_scalar(macro.f2, 205.0 / 276);
-  cl_scalar(macro.jaccard, 11.0 / 20);
-  const auto weighted = cl_eval_all<tally::Multilabel>(cl_ml(2, Average::weighted), p, t);
-  cl_scalar(weighted.precision, 6.0 / 7);  // supports [2, 5]
-  cl_scalar(weighted.recall, 5.0 / 7);
-  cl_scalar(weighted.specificity, 6.0 / 7);
-  cl_scalar(weighted.f1, 61.0 / 84);
-  cl_scalar(weighted.f05, 845.0 / 1071);
-  cl_scalar(weighted.f2, 340.0 / 483);
-  cl_scalar(weighted.jaccard, 4.0 / 7);
+  const auto p = view_of(preds, {2, 2, 3});
+  const auto t = view_of(target, {2, 2, 3});
+  const auto none = cl_eval_all<tally::Multilabel>(ml_opts(2, Average::none), p, t);
+  expect_values(none.precision, Shape{2}, {0.5, 1});
+  expect_values(none.recall, Shape{2}, {1, 3.0 / 5});
+  expect_values(none.specificity, Shape{2}, {0.5, 1});
+  expect_values(none.accuracy, Shape{2}, {2.0 / 3, 2.0 / 3});  // (tp + tn) / all per label
+  expect_values(none.f1, Shape{2}, {2.0 / 3, 3.0 / 4});
+  expect_values(none.f05, Shape{2}, {5.0 / 9, 15.0 / 17});
+  expect_values(none.f2, Shape{2}, {5.0 / 6, 15.0 / 23});
+  expect_values(none.jaccard, Shape{2}, {0.5, 3.0 / 5});
+  const auto micro = cl_eval_all<tally::Multilabel>(ml_opts(2, Average::micro), p, t);
+  expect_scalar(micro.precision, 5.0 / 7);
+  expect_scalar(micro.recall, 5.0 / 7);
+  expect_scalar(micro.specificity, 3.0 / 5);
+  expect_scalar(micro.accuracy, 2.0 / 3);
+  expect_scalar(micro.f1, 5.0 / 7);
+  expect_scalar(micro.jaccard, 5.0 / 9);
+  const auto macro = cl_eval_all<tally::Multilabel>(ml_opts(2, Average::macro), p, t);
+  expect_scalar(macro.precision, 3.0 / 4);
+  expect_scalar(macro.recall, 4.0 / 5);
+  expect_scalar(macro.f1, 17.0 / 24);
+  expect_scalar(macro.f05, 110.0 / 153);
+  expect_scalar(macro.f2, 205.0 / 276);
+  expect_scalar(macro.jaccard, 11.0 / 20);
+  const auto weighted = cl_eval_all<tally::Multilabel>(ml_opts(2, Average::weighted), p, t);
+  expect_scalar(weighted.precision, 6.0 / 7);  // supports [2, 5]
+  expect_scalar(weighted.recall, 5.0 / 7);
+  expect_scalar(weighted.specificity, 6.0 / 7);
+  expect_scalar(weighted.f1, 61.0 / 84);
+  expect_scalar(weighted.f05, 845.0 / 1071);
+  expect_scalar(weighted.f2, 340.0 / 483);
+  expect_scalar(weighted.jaccard, 4.0 / 7);
 }
 
 TEST_CASE("multilabel metrics with nothing counted (section 5.5)") {
@@ -985,29 +937,29 @@ TEST_CASE("multilabel metrics with nothing counted (section 5.5)") {
       INFO("zero_division = " << zd << ", all_ignored = " << all_ignored);
       const std::vector<int> preds{1, 0}, target{255, 255};
       auto run = [&](Average avg) {
-        const auto o = cl_ml(2, avg, 255, zd);
-        return all_ignored
-                   ? cl_eval_all<tally::Multilabel>(o, cl_v(preds, {1, 2}), cl_v(target, {1, 2}))
-                   : cl_empty_all<tally::Multilabel>(o);
+        const auto o = ml_opts(2, avg, 255, zd);
+        return all_ignored ? cl_eval_all<tally::Multilabel>(o, view_of(preds, {1, 2}),
+                                                            view_of(target, {1, 2}))
+                           : cl_empty_all<tally::Multilabel>(o);
       };
       const auto none = run(Average::none);
       for (const auto* r : {&none.precision, &none.recall, &none.f1, &none.f05, &none.f2,
                             &none.jaccard})
-        cl_expect(*r, Shape{2}, {zd, zd});
-      cl_expect(none.accuracy, Shape{2}, {0, 0});
-      cl_expect(none.specificity, Shape{2}, {0, 0});
+        expect_values(*r, Shape{2}, {zd, zd});
+      expect_values(none.accuracy, Shape{2}, {0, 0});
+      expect_values(none.specificity, Shape{2}, {0, 0});
       for (Average avg : {Average::micro, Average::macro}) {
         const auto r = run(avg);
         for (const auto* x : {&r.precision, &r.recall, &r.f1, &r.f05, &r.f2, &r.jaccard})
-          cl_scalar(*x, zd);
-        cl_scalar(r.accuracy, 0);
-        cl_scalar(r.specificity, 0);
+          expect_scalar(*x, zd);
+        expect_scalar(r.accuracy, 0);
+        expect_scalar(r.specificity, 0);
       }
       const auto weighted = run(Average::weighted);
       for (const auto* x : {&weighted.precision, &weighted.recall, &weighted.f1, &weighted.f05,
                             &weighted.f2, &weighted.accuracy, &weighted.specificity})
-        cl_scalar(*x, 0);
-      cl_scalar(weighted.jaccard, cl_nan);
+        expect_scalar(*x, 0);
+      expect_scalar(weighted.jaccard, qnan);
     }
   }
 }
@@ -1016,13 +968,13 @@ TEST_CASE("multilabel JaccardIndex with ignore_index 0 masks elements, not label
   // preds [[1,0],[1,1]], target [[1,0],[0,1]], ii = 0: kept elements are the two positives,
   // (0, label 0) and (1, label 1), both true positives.
   const std::vector<int> p_data{1, 0, 1, 1};
-  const auto p = cl_v(p_data, {2, 2});
+  const auto p = view_of(p_data, {2, 2});
   const std::vector<int> t_data{1, 0, 0, 1};
-  const auto t = cl_v(t_data, {2, 2});
-  cl_expect(cl_eval(tally::MultilabelJaccardIndex(cl_ml(2, Average::none, 0)), p, t), Shape{2},
-            {1, 1});
-  cl_scalar(cl_eval(tally::MultilabelJaccardIndex(cl_ml(2, Average::micro, 0)), p, t), 1.0);
-  cl_scalar(cl_eval(tally::MultilabelJaccardIndex(cl_ml(2, Average::macro, 0)), p, t), 1.0);
+  const auto t = view_of(t_data, {2, 2});
+  expect_values(evaluate(tally::MultilabelJaccardIndex(ml_opts(2, Average::none, 0)), p, t),
+                Shape{2}, {1, 1});
+  expect_scalar(evaluate(tally::MultilabelJaccardIndex(ml_opts(2, Average::micro, 0)), p, t), 1.0);
+  expect_scalar(evaluate(tally::MultilabelJaccardIndex(ml_opts(2, Average::macro, 0)), p, t), 1.0);
 }
 
 TEST_CASE("multilabel JaccardIndex: an ignored value outside [0, 1] makes the update logits") {
@@ -1030,36 +982,36 @@ TEST_CASE("multilabel JaccardIndex: an ignored value outside [0, 1] makes the up
   // an fp of label 0 (read as a probability it would be a tn and label 0 would be 0/0 = zd).
   const std::vector<double> preds{0.2, 5.0};
   const std::vector<int> target{0, 255};
-  cl_expect(cl_eval(tally::MultilabelJaccardIndex(cl_ml(2, Average::none, 255, 1.0)),
-                    cl_v(preds, {1, 2}), cl_v(target, {1, 2})),
-            Shape{2}, {0, 1});
+  expect_values(evaluate(tally::MultilabelJaccardIndex(ml_opts(2, Average::none, 255, 1.0)),
+                         view_of(preds, {1, 2}), view_of(target, {1, 2})),
+                Shape{2}, {0, 1});
 }
 
 TEST_CASE("multilabel samplewise keeps the sample axis for N = 1") {
   // label 0: tp 1, fn 1; label 1: tp 1, tn 1.
-  auto o = cl_ml(2, Average::micro);
+  auto o = ml_opts(2, Average::micro);
   o.multidim_average = MultidimAverage::samplewise;
   const std::vector<int> p_data{1, 0, 0, 1};
-  const auto p = cl_v(p_data, {1, 2, 2});
+  const auto p = view_of(p_data, {1, 2, 2});
   const std::vector<int> t_data{1, 1, 0, 1};
-  const auto t = cl_v(t_data, {1, 2, 2});
-  cl_expect(cl_eval(tally::MultilabelF1Score(o), p, t), Shape{1}, {4.0 / 5});
+  const auto t = view_of(t_data, {1, 2, 2});
+  expect_values(evaluate(tally::MultilabelF1Score(o), p, t), Shape{1}, {4.0 / 5});
   o.average = Average::none;
-  cl_expect(cl_eval(tally::MultilabelF1Score(o), p, t), Shape{1, 2}, {2.0 / 3, 1});
+  expect_values(evaluate(tally::MultilabelF1Score(o), p, t), Shape{1, 2}, {2.0 / 3, 1});
   o.average = Average::macro;
-  cl_expect(cl_eval(tally::MultilabelF1Score(o), p, t), Shape{1}, {5.0 / 6});
+  expect_values(evaluate(tally::MultilabelF1Score(o), p, t), Shape{1}, {5.0 / 6});
   o.average = Average::weighted;
-  cl_expect(cl_eval(tally::MultilabelRecall(o), p, t), Shape{1}, {2.0 / 3});
-  cl_expect(cl_eval(tally::MultilabelSpecificity(o), p, t), Shape{1}, {1.0 / 3});
+  expect_values(evaluate(tally::MultilabelRecall(o), p, t), Shape{1}, {2.0 / 3});
+  expect_values(evaluate(tally::MultilabelSpecificity(o), p, t), Shape{1}, {1.0 / 3});
 }
 
 TEST_CASE("multilabel probabilities vs logits, decided per update over all labels") {
   // Update 1 is all in [0, 1]: probabilities. Update 2 has a 2.0: logits (sigmoid(0.25) > 0.5).
-  tally::MultilabelPrecision m(cl_ml(2, Average::micro));
-  m.update(cl_v<double>({0.25, 0.75}, {1, 2}), cl_v<int>({0, 1}, {1, 2}));  // tn, tp
-  cl_scalar(m.compute(), 1.0);
-  m.update(cl_v<double>({0.25, 2.0}, {1, 2}), cl_v<int>({0, 1}, {1, 2}));  // fp, tp
-  cl_scalar(m.compute(), 2.0 / 3);
+  tally::MultilabelPrecision m(ml_opts(2, Average::micro));
+  m.update(view_of<double>({0.25, 0.75}, {1, 2}), view_of<int>({0, 1}, {1, 2}));  // tn, tp
+  expect_scalar(m.compute(), 1.0);
+  m.update(view_of<double>({0.25, 2.0}, {1, 2}), view_of<int>({0, 1}, {1, 2}));  // fp, tp
+  expect_scalar(m.compute(), 2.0 / 3);
 }
 
 // =============================================================================================
@@ -1067,22 +1019,22 @@ TEST_CASE("multilabel probabilities vs logits, decided per update over all label
 // =============================================================================================
 
 TEST_CASE("reset returns a metric to its empty state") {
-  tally::MulticlassF1Score m(cl_mc(3, Average::none, {}, 1.0));
+  tally::MulticlassF1Score m(mc_opts(3, Average::none, {}, 1.0));
   const tally::MulticlassF1Score fresh = m;
   m.update(std::vector<int>{2, 1, 0, 1}, std::vector<int>{2, 1, 0, 0});
   CHECK(m != fresh);
   m.reset();
   CHECK(m == fresh);
-  cl_expect(m.compute(), Shape{3}, {1, 1, 1});  // empty: zd per class
+  expect_values(m.compute(), Shape{3}, {1, 1, 1});  // empty: zd per class
 
   SECTION("samplewise reset drops every row") {
-    auto o = cl_mc(3, Average::micro);
+    auto o = mc_opts(3, Average::micro);
     o.multidim_average = MultidimAverage::samplewise;
     tally::MulticlassAccuracy sw(o);
-    sw.update(cl_v<int>({0, 1}, {2, 1}), cl_v<int>({0, 1}, {2, 1}));
-    cl_expect(sw.compute(), Shape{2}, {1, 1});
+    sw.update(view_of<int>({0, 1}, {2, 1}), view_of<int>({0, 1}, {2, 1}));
+    expect_values(sw.compute(), Shape{2}, {1, 1});
     sw.reset();
-    cl_expect(sw.compute(), Shape{0}, {});
+    expect_values(sw.compute(), Shape{0}, {});
   }
 }
 
@@ -1093,29 +1045,29 @@ TEST_CASE("a copied metric is independent of the original") {
   CHECK(a == b);
   b.update(std::vector<int>{1}, std::vector<int>{0});
   CHECK(a != b);
-  cl_scalar(a.compute(), 1.0);
-  cl_scalar(b.compute(), 2.0 / 3);
+  expect_scalar(a.compute(), 1.0);
+  expect_scalar(b.compute(), 2.0 / 3);
   tally::BinaryF1Score c(cl_bin());
   c = b;  // copy assignment
   c.reset();
-  cl_scalar(b.compute(), 2.0 / 3);
+  expect_scalar(b.compute(), 2.0 / 3);
 }
 
 TEST_CASE("a moved-to metric carries the state and options") {
-  tally::MulticlassJaccardIndex a(cl_mc(3, Average::macro));
+  tally::MulticlassJaccardIndex a(mc_opts(3, Average::macro));
   a.update(std::vector<int>{2, 1, 0, 1}, std::vector<int>{2, 1, 0, 0});
   const tally::MulticlassJaccardIndex copy = a;
   tally::MulticlassJaccardIndex b(std::move(a));
   CHECK(b == copy);
-  cl_scalar(b.compute(), 2.0 / 3);
-  tally::MulticlassJaccardIndex c(cl_mc(3, Average::macro));
+  expect_scalar(b.compute(), 2.0 / 3);
+  tally::MulticlassJaccardIndex c(mc_opts(3, Average::macro));
   c = std::move(b);
-  cl_scalar(c.compute(), 2.0 / 3);
+  expect_scalar(c.compute(), 2.0 / 3);
 }
 
 TEST_CASE("compute() does not change the state") {
-  tally::MultilabelF1Score m(cl_ml(2, Average::macro));
-  m.update(cl_v<int>({1, 0, 1, 1}, {2, 2}), cl_v<int>({1, 0, 0, 1}, {2, 2}));
+  tally::MultilabelF1Score m(ml_opts(2, Average::macro));
+  m.update(view_of<int>({1, 0, 1, 1}, {2, 2}), view_of<int>({1, 0, 0, 1}, {2, 2}));
   const tally::MultilabelF1Score copy = m;
   const tally::Result first = m.compute();
   CHECK(m.compute() == first);
@@ -1124,10 +1076,10 @@ TEST_CASE("compute() does not change the state") {
 
 TEST_CASE("merge and += add the counts of another metric with the same options") {
   const std::vector<int> p1{2, 1}, t1{2, 1}, p2{0, 1}, t2{0, 0};
-  tally::MulticlassF1Score serial(cl_mc(3, Average::macro));
+  tally::MulticlassF1Score serial(mc_opts(3, Average::macro));
   serial.update(p1, t1);
   serial.update(p2, t2);
-  tally::MulticlassF1Score a(cl_mc(3, Average::macro)), b(cl_mc(3, Average::macro));
+  tally::MulticlassF1Score a(mc_opts(3, Average::macro)), b(mc_opts(3, Average::macro));
   a.update(p1, t1);
   b.update(p2, t2);
   tally::MulticlassF1Score c = a;
@@ -1135,25 +1087,25 @@ TEST_CASE("merge and += add the counts of another metric with the same options")
   c += b;
   CHECK(a == serial);
   CHECK(c == serial);
-  cl_scalar(a.compute(), 7.0 / 9);
+  expect_scalar(a.compute(), 7.0 / 9);
 
   SECTION("samplewise merge appends the other's rows") {
     tally::Binary::Options o = cl_bin();
     o.multidim_average = MultidimAverage::samplewise;
     tally::BinaryAccuracy x(o), y(o);
-    x.update(cl_v<int>({1, 1}, {1, 2}), cl_v<int>({1, 1}, {1, 2}));
-    y.update(cl_v<int>({1, 0, 0, 0}, {2, 2}), cl_v<int>({0, 0, 0, 0}, {2, 2}));
+    x.update(view_of<int>({1, 1}, {1, 2}), view_of<int>({1, 1}, {1, 2}));
+    y.update(view_of<int>({1, 0, 0, 0}, {2, 2}), view_of<int>({0, 0, 0, 0}, {2, 2}));
     x += y;
-    cl_expect(x.compute(), Shape{3}, {1, 0.5, 1});
+    expect_values(x.compute(), Shape{3}, {1, 0.5, 1});
   }
   SECTION("different options cannot be merged") {
-    tally::MulticlassF1Score other(cl_mc(3, Average::micro));
+    tally::MulticlassF1Score other(mc_opts(3, Average::micro));
     REQUIRE_THROWS_AS(a.merge(other), tally::error);
   }
 }
 
 TEST_CASE("counts() of the StatScores family is the per-class [[tn, fp], [fn, tp]] state") {
-  tally::MulticlassF1Score m(cl_mc(3, Average::macro));
+  tally::MulticlassF1Score m(mc_opts(3, Average::macro));
   m.update(std::vector<int>{2, 1, 0, 1}, std::vector<int>{2, 1, 0, 0});
   const auto c = m.counts();
   REQUIRE(c.shape() == Shape{3, 2, 2});

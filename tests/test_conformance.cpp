@@ -347,7 +347,7 @@ CaseReport evaluate_case(const tc::Case& c, const Make& make) {
       continue;
     }
     // torchmetrics' forward() drops the sample axis of a 1-sample batch in samplewise mode
-    // (SEMANTICS 7.1: tally keeps it). Accept (1, ...) for such a batch.
+    // (docs/semantics.md 7.1: tally keeps it). Accept (1, ...) for such a batch.
     const auto& ps = c.updates[i].preds.shape;
     if (samplewise_case(c) && !ps.empty() && ps[0] == 1 && oi.shape.size() == e.shape.size() + 1 &&
         oi.shape[0] == 1 && std::equal(e.shape.begin(), e.shape.end(), oi.shape.begin() + 1)) {

@@ -11,18 +11,17 @@
 #include <type_traits>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 template <class T>
 std::string core_to_string(const T& x) {
   std::ostringstream out;
   out << x;
   return out.str();
 }
-
-const double core_nan = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace
 
@@ -222,12 +221,12 @@ TEST_CASE("Result compares shape and values exactly") {
 }
 
 TEST_CASE("Result equality treats NaN as equal to NaN") {
-  const tally::Result a(tally::Shape{2}, {core_nan, 1.0});
-  const tally::Result b(tally::Shape{2}, {core_nan, 1.0});
+  const tally::Result a(tally::Shape{2}, {qnan, 1.0});
+  const tally::Result b(tally::Shape{2}, {qnan, 1.0});
   CHECK(a == b);
   CHECK_FALSE(a != b);
   CHECK(a != tally::Result(tally::Shape{2}, {0.0, 1.0}));
-  CHECK(tally::Result(tally::Shape{}, {core_nan}) == tally::Result(tally::Shape{}, {core_nan}));
+  CHECK(tally::Result(tally::Shape{}, {qnan}) == tally::Result(tally::Shape{}, {qnan}));
 }
 
 TEST_CASE("Result prints scalars plainly and tensors as nested brackets") {
@@ -236,7 +235,7 @@ TEST_CASE("Result prints scalars plainly and tensors as nested brackets") {
   CHECK(core_to_string(tally::Result(tally::Shape{2, 2}, {1.0, 2.0, 3.0, 4.0})) ==
         "[[1, 2], [3, 4]]");
   CHECK(core_to_string(tally::Result(tally::Shape{0}, {})) == "[]");
-  const std::string with_nan = core_to_string(tally::Result(tally::Shape{1}, {core_nan}));
+  const std::string with_nan = core_to_string(tally::Result(tally::Shape{1}, {qnan}));
   CHECK(with_nan.find("nan") != std::string::npos);
 }
 

@@ -1,4 +1,4 @@
-// DiceScore (SEMANTICS.md section 6, with sections 2 and 3 for ignore_index and validation):
+// DiceScore (docs/semantics.md section 6, with sections 2 and 3 for ignore_index and validation):
 // the worked examples of 6.3 and 6.4, the seed scenario (uint8 label maps with void 255), input
 // formats, include_background, empty classes and zero_division, ignore_index, properties (Dice ==
 // F1 on label maps, ignore_index == masking, merge == concatenation, chunking, encodings, label
@@ -8,7 +8,7 @@
 // pred and target are both c), P (pixels predicted c) and T (target pixels of c), given in the
 // comments; dice_c = 2I / (P + T). The properties compare tally with itself, with
 // MulticlassF1Score, or with the small reference implementation ds_ref_* below, which follows
-// the text of SEMANTICS 6.2-6.4 directly.
+// the text of docs/semantics.md 6.2-6.4 directly.
 #include <tally/segmentation.hpp>
 #include <tally/tally.hpp>
 
@@ -21,16 +21,15 @@
 #include <string>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 using tally::AggregationLevel;
 using tally::Average;
 using tally::InputFormat;
 using tally::Shape;
-
-const double ds_nan = std::numeric_limits<double>::quiet_NaN();
 
 constexpr Average ds_averages[] = {Average::micro, Average::macro, Average::weighted,
                                    Average::none};
@@ -74,17 +73,12 @@ class ds_opts {
   tally::DiceScore::Options o_;
 };
 
-template <class T>
-tally::tensor_view<const T> ds_v(const std::vector<T>& v, Shape s) {
-  return tally::tensor_view<const T>(v, s);
-}
-
 // One update, then compute.
 template <class P, class T>
 tally::Result ds_eval(const tally::DiceScore::Options& o, const std::vector<P>& preds,
                       Shape preds_shape, const std::vector<T>& target, Shape target_shape) {
   tally::DiceScore m(o);
-  m.update(ds_v(preds, preds_shape), ds_v(target, target_shape));
+  m.update(view_of(preds, preds_shape), view_of(target, target_shape));
   return m.compute();
 }
 
@@ -95,63 +89,19 @@ tally::Result ds_eval(const tally::DiceScore::Options& o, const std::vector<P>& 
   return ds_eval(o, preds, shape, target, shape);
 }
 
-void ds_expect(const tally::Result& r, const Shape& shape, const std::vector<double>& expected,
-               double eps = 1e-12) {
-  INFO("result: " << r << ", shape " << r.shape());
-  REQUIRE(r.shape() == shape);
-  REQUIRE(r.size() == expected.size());
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    INFO("flat index " << i << ", expected " << expected[i]);
-    if (std::isnan(expected[i])) {
-      CHECK(std::isnan(r[i]));
-    } else {
-      CHECK_THAT(r[i], Catch::Matchers::WithinAbs(expected[i], eps));
-    }
-  }
-}
-
-void ds_scalar(const tally::Result& r, double expected) { ds_expect(r, Shape{}, {expected}); }
-
-// Same shape, values within eps, NaN where the other is NaN.
-void ds_close(const tally::Result& a, const tally::Result& b, double eps = 1e-12) {
-  INFO("a = " << a << ", b = " << b);
-  REQUIRE(a.shape() == b.shape());
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    INFO("flat index " << i);
-    CHECK(std::isnan(a[i]) == std::isnan(b[i]));
-    if (!std::isnan(a[i]) && !std::isnan(b[i]))
-      CHECK_THAT(a[i], Catch::Matchers::WithinAbs(b[i], eps));
-  }
-}
-
-// Runs f and returns the tally::error message ("" if nothing was thrown).
-template <class F>
-std::string ds_error_of(F&& f) {
-  try {
-    f();
-  } catch (const tally::error& e) {
-    return e.what();
-  }
-  return {};
-}
-
-bool ds_has(const std::string& what, const std::string& part) {
-  return what.find(part) != std::string::npos;
-}
-
 // The update must throw tally::error whose message contains every fragment, and must leave the
-// metric exactly as it was (SEMANTICS 3.3, strong guarantee).
+// metric exactly as it was (docs/semantics.md 3.3, strong guarantee).
 template <class P, class T>
 void ds_rejects(tally::DiceScore& m, tally::tensor_view<const P> preds,
                 tally::tensor_view<const T> target, const std::vector<std::string>& fragments) {
   const tally::DiceScore copy = m;
   const tally::Result before = m.compute();
-  const std::string what = ds_error_of([&] { m.update(preds, target); });
+  const std::string what = error_message([&] { m.update(preds, target); });
   INFO("message: " << what);
   REQUIRE_FALSE(what.empty());
   for (const auto& f : fragments) {
     INFO("expected fragment: " << f);
-    CHECK(ds_has(what, f));
+    CHECK(contains(what, f));
   }
   REQUIRE(m == copy);
   REQUIRE(m.num_samples() == copy.num_samples());
@@ -163,17 +113,6 @@ Shape ds_with_channels(const Shape& s, std::size_t C) {
   std::vector<std::size_t> e{s[0], C};
   for (std::size_t i = 1; i < s.rank(); ++i) e.push_back(s[i]);
   return Shape(e.begin(), e.end());
-}
-
-// Label map (N, ...) -> one-hot (N, C, ...), as values of O.
-template <class O, class L>
-std::vector<O> ds_one_hot(const std::vector<L>& labels, std::size_t N, std::size_t C) {
-  const std::size_t R = N ? labels.size() / N : 0;
-  std::vector<O> out(N * C * R, O(0));
-  for (std::size_t n = 0; n < N; ++n)
-    for (std::size_t r = 0; r < R; ++r)
-      out[(n * C + static_cast<std::size_t>(labels[n * R + r])) * R + r] = O(1);
-  return out;
 }
 
 // Label map (N, ...) -> random scores (N, C, ...) whose unique argmax is the label.
@@ -199,14 +138,7 @@ std::vector<std::int64_t> ds_labels(std::mt19937& gen, std::size_t n, std::int64
   return out;
 }
 
-template <class To, class From>
-std::vector<To> ds_cast(const std::vector<From>& v) {
-  std::vector<To> out(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) out[i] = static_cast<To>(v[i]);
-  return out;
-}
-
-// ---- Reference implementation, written from SEMANTICS 6.2-6.4 (label maps only) ----
+// ---- Reference implementation, written from docs/semantics.md 6.2-6.4 (label maps only) ----
 
 struct ds_ref_counts {
   std::vector<std::uint64_t> I, P, T;
@@ -233,7 +165,7 @@ ds_ref_counts ds_ref_count(const std::vector<std::int64_t>& preds,
 std::vector<double> ds_ref_unit(const ds_ref_counts& k, const tally::DiceScore::Options& o) {
   const std::size_t C = k.I.size();
   const std::size_t first = (!o.include_background && C > 1) ? 1 : 0;
-  const double empty = o.zero_division == 1.0 ? 1.0 : ds_nan;
+  const double empty = o.zero_division == 1.0 ? 1.0 : qnan;
   std::vector<double> dice;
   for (std::size_t c = first; c < C; ++c) {
     const std::uint64_t den = k.P[c] + k.T[c];
@@ -258,7 +190,7 @@ std::vector<double> ds_ref_unit(const ds_ref_counts& k, const tally::DiceScore::
           sum += d;
           ++n;
         }
-      return {n == 0 ? ds_nan : sum / static_cast<double>(n)};
+      return {n == 0 ? qnan : sum / static_cast<double>(n)};
     }
     case Average::weighted: {
       bool any_present = false;
@@ -300,7 +232,7 @@ tally::Result ds_ref_compute(const std::vector<std::int64_t>& preds,
         }
     }
     for (std::size_t i = 0; i < sum.size(); ++i)
-      out.push_back(count[i] == 0 ? ds_nan : sum[i] / static_cast<double>(count[i]));
+      out.push_back(count[i] == 0 ? qnan : sum[i] / static_cast<double>(count[i]));
   }
   const Shape shape = out.size() == 1 ? Shape{} : Shape{out.size()};
   return tally::Result(shape, out);
@@ -331,13 +263,12 @@ TEST_CASE(
   tally::DiceScore::Options o3;
   o3.num_classes = 3;
   const Shape oh = ds_with_channels(ds_ex_shape, 3);
-  ds_scalar(
-      ds_eval(o3, ds_one_hot<int>(ds_ex_preds, 2, 3), ds_one_hot<int>(ds_ex_target, 2, 3), oh),
-      3.0 / 4.0);
+  expect_scalar(ds_eval(o3, one_hot<int>(ds_ex_preds, 2, 3), one_hot<int>(ds_ex_target, 2, 3), oh),
+                3.0 / 4.0);
 }
 
 // =============================================================================================
-// SEMANTICS 6.3: the worked example
+// docs/semantics.md 6.3: the worked example
 // =============================================================================================
 
 TEST_CASE("6.3 example, samplewise: per-sample dice [1, 1/2, 0] and [1, NaN, NaN]") {
@@ -347,51 +278,57 @@ TEST_CASE("6.3 example, samplewise: per-sample dice [1, 1/2, 0] and [1, NaN, NaN
   // Sample 1: all four pixels are class 0 in both -> dice [1, NaN, NaN]; every average 1.
   const auto opts = ds_opts(3).samplewise();
   SECTION("macro: mean of 1/2 and 1") {
-    ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              3.0 / 4.0);
+    expect_scalar(
+        ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        3.0 / 4.0);
   }
   SECTION("micro: mean of 1/2 and 1") {
-    ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              3.0 / 4.0);
+    expect_scalar(
+        ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        3.0 / 4.0);
   }
   SECTION("weighted: mean of 3/8 and 1") {
-    ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              11.0 / 16.0);
+    expect_scalar(
+        ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        11.0 / 16.0);
   }
   SECTION("none: per class over the samples where the class is not NaN") {
     // class 0: mean(1, 1); class 1: only sample 0 -> 1/2 (not 1/4); class 2: only sample 0 -> 0.
-    ds_expect(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              Shape{3}, {1.0, 1.0 / 2.0, 0.0});
+    expect_values(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                  Shape{3}, {1.0, 1.0 / 2.0, 0.0});
   }
   SECTION("the default aggregation is samplewise") {
     tally::DiceScore::Options o;
     o.num_classes = 3;
     o.input_format = InputFormat::index;
-    ds_scalar(ds_eval(o, ds_ex_preds, ds_ex_target, ds_ex_shape), 3.0 / 4.0);
+    expect_scalar(ds_eval(o, ds_ex_preds, ds_ex_target, ds_ex_shape), 3.0 / 4.0);
   }
 }
 
 TEST_CASE("6.3 example, global: pooled I = [5,1,0], P = [5,3,0], T = [5,1,2]") {
   const auto opts = ds_opts(3).global();
   SECTION("macro: (1 + 1/2 + 0) / 3") {
-    ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              1.0 / 2.0);
+    expect_scalar(
+        ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        1.0 / 2.0);
   }
   SECTION("micro: 2*6 / 16") {
-    ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              3.0 / 4.0);
+    expect_scalar(
+        ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        3.0 / 4.0);
   }
   SECTION("weighted: (5*1 + 1*1/2 + 2*0) / 8") {
-    ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              11.0 / 16.0);
+    expect_scalar(
+        ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        11.0 / 16.0);
   }
   SECTION("none") {
-    ds_expect(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              Shape{3}, {1.0, 1.0 / 2.0, 0.0});
+    expect_values(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                  Shape{3}, {1.0, 1.0 / 2.0, 0.0});
   }
   SECTION("counts() holds the pooled I, P, T rows of every class") {
     auto m = ds_opts(opts).make();
-    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    m.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
     const auto k = m.counts();
     REQUIRE(k.shape() == (Shape{3, 3}));
     const std::vector<std::uint64_t> expected{5, 1, 0, /* P */ 5, 3, 0, /* T */ 5, 1, 2};
@@ -410,18 +347,19 @@ TEST_CASE("6.3 example with include_background = false: macro 1/4, micro 1/3, we
   const auto level = GENERATE(AggregationLevel::global, AggregationLevel::samplewise);
   INFO("aggregation_level " << tally::to_string(level));
   const auto opts = ds_opts(3).level(level).background(false);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-            1.0 / 4.0);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-            1.0 / 3.0);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
-            1.0 / 6.0);
-  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
-            Shape{2}, {1.0 / 2.0, 0.0});
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                1.0 / 4.0);
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                1.0 / 3.0);
+  expect_scalar(
+      ds_eval(ds_opts(opts).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+      1.0 / 6.0);
+  expect_values(ds_eval(ds_opts(opts).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                Shape{2}, {1.0 / 2.0, 0.0});
 }
 
 // =============================================================================================
-// SEMANTICS 6.4: ignore_index examples
+// docs/semantics.md 6.4: ignore_index examples
 // =============================================================================================
 
 TEST_CASE("6.4 in-range ignore_index 0: class 0 keeps its predictions at kept pixels in P") {
@@ -431,15 +369,15 @@ TEST_CASE("6.4 in-range ignore_index 0: class 0 keeps its predictions at kept pi
   const std::vector<std::int64_t> preds{0, 1, 0, 2}, target{1, 1, 2, 0};
   const Shape s{1, 4};
   const auto opts = ds_opts(3).global().ii(0);
-  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{3},
-            {0.0, 2.0 / 3.0, 0.0});
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 2.0 / 9.0);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 2.0 / 6.0);
+  expect_values(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{3},
+                {0.0, 2.0 / 3.0, 0.0});
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 2.0 / 9.0);
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 2.0 / 6.0);
   // weighted: (0*0 + 2*2/3 + 1*0) / 3
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 4.0 / 9.0);
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 4.0 / 9.0);
 
   auto m = ds_opts(opts).make();
-  m.update(ds_v(preds, s), ds_v(target, s));
+  m.update(view_of(preds, s), view_of(target, s));
   const auto k = m.counts();
   const std::vector<std::uint64_t> expected{0, 1, 0, /* P */ 2, 1, 0, /* T */ 0, 2, 1};
   REQUIRE(k.shape() == (Shape{3, 3}));
@@ -452,9 +390,9 @@ TEST_CASE("6.4 in-range ignore_index 0: class 0 keeps its predictions at kept pi
     // preds [1,1,1,2], target [1,1,2,0]: the 2 at the ignored pixel is not counted.
     // I = [0,2,0], P = [0,3,0], T = [0,2,1] -> dice [NaN, 4/5, 0], macro 2/5.
     const std::vector<std::int64_t> p2{1, 1, 1, 2};
-    ds_expect(ds_eval(ds_opts(opts).avg(Average::none), p2, target, s), Shape{3},
-              {ds_nan, 4.0 / 5.0, 0.0});
-    ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), p2, target, s), 2.0 / 5.0);
+    expect_values(ds_eval(ds_opts(opts).avg(Average::none), p2, target, s), Shape{3},
+                  {qnan, 4.0 / 5.0, 0.0});
+    expect_scalar(ds_eval(ds_opts(opts).avg(Average::macro), p2, target, s), 2.0 / 5.0);
   }
 }
 
@@ -462,12 +400,12 @@ TEST_CASE("6.4 seed example: C = 6, ii = 255, preds [1,1,1,2,2,2,3] -> global mi
   const std::vector<std::int64_t> preds{1, 1, 1, 2, 2, 2, 3}, target{1, 1, 1, 2, 2, 2, 255};
   const Shape s{1, 7};
   const auto opts = ds_opts(6).global().ii(255);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 1.0);
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 1.0);
   // The 3 sits on the ignored pixel: class 3 is empty, like 0, 4, 5.
-  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{6},
-            {ds_nan, 1.0, 1.0, ds_nan, ds_nan, ds_nan});
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 1.0);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 1.0);
+  expect_values(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{6},
+                {qnan, 1.0, 1.0, qnan, qnan, qnan});
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 1.0);
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 1.0);
 }
 
 // =============================================================================================
@@ -494,7 +432,7 @@ const Shape ds_seed_shape{2, 3, 4};
 
 TEST_CASE("seed scenario: 6 classes, uint8 (N, H, W) maps, ignore_index 255, global micro 1") {
   const auto opts = ds_opts(6).global().avg(Average::micro).ii(255);
-  ds_scalar(ds_eval(opts, ds_seed_preds, ds_seed_target, ds_seed_shape), 1.0);
+  expect_scalar(ds_eval(opts, ds_seed_preds, ds_seed_target, ds_seed_shape), 1.0);
 
   SECTION("every kept pixel is right, so every average and aggregation is 1") {
     for (auto level : ds_levels)
@@ -503,15 +441,15 @@ TEST_CASE("seed scenario: 6 classes, uint8 (N, H, W) maps, ignore_index 255, glo
         const auto r = ds_eval(ds_opts(6).level(level).avg(avg).ii(255), ds_seed_preds,
                                ds_seed_target, ds_seed_shape);
         if (avg == Average::none)
-          ds_expect(r, Shape{6}, {1, 1, 1, 1, 1, 1});
+          expect_values(r, Shape{6}, {1, 1, 1, 1, 1, 1});
         else
-          ds_scalar(r, 1.0);
+          expect_scalar(r, 1.0);
       }
   }
 
   SECTION("int64 maps give identical results") {
-    const auto p64 = ds_cast<std::int64_t>(ds_seed_preds);
-    const auto t64 = ds_cast<std::int64_t>(ds_seed_target);
+    const auto p64 = cast_vector<std::int64_t>(ds_seed_preds);
+    const auto t64 = cast_vector<std::int64_t>(ds_seed_target);
     for (auto level : ds_levels)
       for (auto avg : ds_averages)
         for (bool bg : {true, false}) {
@@ -519,8 +457,8 @@ TEST_CASE("seed scenario: 6 classes, uint8 (N, H, W) maps, ignore_index 255, glo
           const auto o = ds_opts(6).level(level).avg(avg).ii(255).background(bg);
           auto m8 = ds_opts(o).make();
           auto m64 = ds_opts(o).make();
-          m8.update(ds_v(ds_seed_preds, ds_seed_shape), ds_v(ds_seed_target, ds_seed_shape));
-          m64.update(ds_v(p64, ds_seed_shape), ds_v(t64, ds_seed_shape));
+          m8.update(view_of(ds_seed_preds, ds_seed_shape), view_of(ds_seed_target, ds_seed_shape));
+          m64.update(view_of(p64, ds_seed_shape), view_of(t64, ds_seed_shape));
           CHECK(m8.compute() == m64.compute());
           CHECK(m8 == m64);  // the same state, too
         }
@@ -529,7 +467,7 @@ TEST_CASE("seed scenario: 6 classes, uint8 (N, H, W) maps, ignore_index 255, glo
   SECTION("without ignore_index the 255 is a tally::error naming 255") {
     auto m = ds_opts(6).global().avg(Average::micro).make();
     // The first void pixel is the target's flat index 3.
-    ds_rejects(m, ds_v(ds_seed_preds, ds_seed_shape), ds_v(ds_seed_target, ds_seed_shape),
+    ds_rejects(m, view_of(ds_seed_preds, ds_seed_shape), view_of(ds_seed_target, ds_seed_shape),
                {"target value 255", "index 3", "[0, 6)"});
     CHECK(m.num_samples() == 0);
   }
@@ -547,10 +485,10 @@ TEST_CASE("one_hot integral tensors are counted channel by channel and equal ind
       const auto expected =
           ds_eval(ds_opts(3).level(level).avg(avg), ds_ex_preds, ds_ex_target, ds_ex_shape);
       const auto o = ds_opts(3, InputFormat::one_hot).level(level).avg(avg);
-      CHECK(ds_eval(o, ds_one_hot<std::uint8_t>(ds_ex_preds, 2, 3),
-                    ds_one_hot<std::uint8_t>(ds_ex_target, 2, 3), oh) == expected);
-      CHECK(ds_eval(o, ds_one_hot<std::int64_t>(ds_ex_preds, 2, 3),
-                    ds_one_hot<std::int16_t>(ds_ex_target, 2, 3), oh) == expected);
+      CHECK(ds_eval(o, one_hot<std::uint8_t>(ds_ex_preds, 2, 3),
+                    one_hot<std::uint8_t>(ds_ex_target, 2, 3), oh) == expected);
+      CHECK(ds_eval(o, one_hot<std::int64_t>(ds_ex_preds, 2, 3),
+                    one_hot<std::int16_t>(ds_ex_target, 2, 3), oh) == expected);
     }
 }
 
@@ -561,11 +499,11 @@ TEST_CASE("one_hot integral: a pixel with no 1 or several 1s counts per channel"
   const std::vector<int> preds{1, 1, 0, 1}, target{1, 0, 0, 0};
   const Shape s{1, 2, 2};
   const auto opts = ds_opts(2, InputFormat::one_hot).global();
-  ds_expect(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{2},
-            {2.0 / 3.0, 0.0});
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 2.0 / 4.0);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 1.0 / 3.0);
-  ds_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 2.0 / 3.0);
+  expect_values(ds_eval(ds_opts(opts).avg(Average::none), preds, target, s), Shape{2},
+                {2.0 / 3.0, 0.0});
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::micro), preds, target, s), 2.0 / 4.0);
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::macro), preds, target, s), 1.0 / 3.0);
+  expect_scalar(ds_eval(ds_opts(opts).avg(Average::weighted), preds, target, s), 2.0 / 3.0);
 }
 
 TEST_CASE("one_hot floating: argmax over channels, ties to the lowest index, all-zero -> 0") {
@@ -581,11 +519,11 @@ TEST_CASE("one_hot floating: argmax over channels, ties to the lowest index, all
   const std::vector<std::int64_t> pred_labels{1, 0, 0, 1, 1};
   const std::vector<std::int64_t> target_labels{1, 0, 0, 2, 1};
   const Shape oh{1, 3, 5}, ix{1, 5};
-  const auto target_oh = ds_one_hot<int>(target_labels, 1, 3);
+  const auto target_oh = one_hot<int>(target_labels, 1, 3);
 
   // class 0: I = 2, P = 2, T = 2 -> 1; class 1: I = 2, P = 3, T = 2 -> 4/5;
   // class 2: I = 0, P = 0, T = 1 -> 0.
-  ds_expect(
+  expect_values(
       ds_eval(ds_opts(3, InputFormat::one_hot).global().avg(Average::none), preds, target_oh, oh),
       Shape{3}, {1.0, 4.0 / 5.0, 0.0});
 
@@ -600,11 +538,11 @@ TEST_CASE("one_hot floating: argmax over channels, ties to the lowest index, all
 
   SECTION("a floating one-hot target is converted the same way (all-zero pixel -> class 0)") {
     // Target labels [1, 0, 0, 2, 1], with pixel 1 given as all zeros instead of [1, 0, 0].
-    std::vector<double> t = ds_one_hot<double>(target_labels, 1, 3);
+    std::vector<double> t = one_hot<double>(target_labels, 1, 3);
     t[0 * 5 + 1] = 0.0;
     const auto r =
         ds_eval(ds_opts(3, InputFormat::one_hot).global().avg(Average::none), preds, t, oh);
-    ds_expect(r, Shape{3}, {1.0, 4.0 / 5.0, 0.0});
+    expect_values(r, Shape{3}, {1.0, 4.0 / 5.0, 0.0});
   }
 }
 
@@ -616,7 +554,7 @@ TEST_CASE("mixed: either tensor may be the one-hot one, chosen per update") {
   const auto preds = ds_labels(gen, N * 6, C);
   const auto target = ds_labels(gen, N * 6, C);
   const auto scores = ds_scores(preds, N, C, gen);
-  const auto target_oh = ds_one_hot<std::uint8_t>(target, N, C);
+  const auto target_oh = one_hot<std::uint8_t>(target, N, C);
 
   for (auto level : ds_levels)
     for (auto avg : ds_averages) {
@@ -627,7 +565,7 @@ TEST_CASE("mixed: either tensor may be the one-hot one, chosen per update") {
         CHECK(ds_eval(o, scores, oh, target, ix) == expected);
       }
       SECTION("preds one-hot integral, target index map") {
-        CHECK(ds_eval(o, ds_one_hot<int>(preds, N, C), oh, target, ix) == expected);
+        CHECK(ds_eval(o, one_hot<int>(preds, N, C), oh, target, ix) == expected);
       }
       SECTION("preds index map, target one-hot") {
         CHECK(ds_eval(o, preds, ix, target_oh, oh) == expected);
@@ -642,13 +580,13 @@ TEST_CASE("mixed: either tensor may be the one-hot one, chosen per update") {
         t2(target.begin() + 12, target.end());
     for (auto level : ds_levels) {
       auto m = ds_opts(C, InputFormat::mixed).level(level).avg(Average::none).make();
-      m.update(ds_v(ds_scores(p01, 2, C, gen), ds_with_channels(ix01, C)), ds_v(t01, ix01));
-      m.update(ds_v(p2, ix2), ds_v(ds_one_hot<int>(t2, 1, C), ds_with_channels(ix2, C)));
+      m.update(view_of(ds_scores(p01, 2, C, gen), ds_with_channels(ix01, C)), view_of(t01, ix01));
+      m.update(view_of(p2, ix2), view_of(one_hot<int>(t2, 1, C), ds_with_channels(ix2, C)));
       const auto expected = ds_eval(ds_opts(C).level(level).avg(Average::none), preds, target, ix);
       if (level == AggregationLevel::global)
         CHECK(m.compute() == expected);
       else
-        ds_close(m.compute(), expected);
+        expect_close(m.compute(), expected);
     }
   }
 }
@@ -661,9 +599,9 @@ TEST_CASE("include_background = false drops channel 0, except when C = 1") {
   SECTION("C = 3, none has shape (2): classes 1 and 2") {
     // preds [0,2,2,1], target [0,2,1,1]: class 1 I=1,P=1,T=2 -> 2/3; class 2 I=1,P=2,T=1 -> 2/3.
     const std::vector<int> preds{0, 2, 2, 1}, target{0, 2, 1, 1};
-    ds_expect(ds_eval(ds_opts(3).global().background(false).avg(Average::none), preds, target,
-                      Shape{1, 4}),
-              Shape{2}, {2.0 / 3.0, 2.0 / 3.0});
+    expect_values(ds_eval(ds_opts(3).global().background(false).avg(Average::none), preds, target,
+                          Shape{1, 4}),
+                  Shape{2}, {2.0 / 3.0, 2.0 / 3.0});
   }
   SECTION("C = 1 keeps its single channel (one-hot and index)") {
     // One-hot preds [1,0,1], target [1,1,0]: I = 1, P = 2, T = 2 -> 1/2.
@@ -674,12 +612,12 @@ TEST_CASE("include_background = false drops channel 0, except when C = 1") {
           INFO("background " << bg << ' ' << tally::to_string(level) << ' '
                              << tally::to_string(avg));
           const auto o = ds_opts(1, InputFormat::one_hot).level(level).avg(avg).background(bg);
-          ds_scalar(ds_eval(o, preds, target, Shape{1, 1, 3}), 1.0 / 2.0);  // C' = 1: shape ()
+          expect_scalar(ds_eval(o, preds, target, Shape{1, 1, 3}), 1.0 / 2.0);  // C' = 1: shape ()
         }
     // Index maps with C = 1 hold only class 0: every pixel is right.
     const std::vector<int> zeros(6, 0);
-    ds_scalar(ds_eval(ds_opts(1).background(false).avg(Average::none), zeros, zeros, Shape{2, 3}),
-              1.0);
+    expect_scalar(
+        ds_eval(ds_opts(1).background(false).avg(Average::none), zeros, zeros, Shape{2, 3}), 1.0);
   }
   SECTION("C = 2 without background leaves one class: none is a scalar") {
     // preds [1,1,0], target [1,0,0]: class 1 I = 1, P = 2, T = 1 -> 2/3.
@@ -687,7 +625,7 @@ TEST_CASE("include_background = false drops channel 0, except when C = 1") {
     for (auto level : ds_levels) {
       const auto r = ds_eval(ds_opts(2).level(level).background(false).avg(Average::none), preds,
                              target, Shape{1, 3});
-      ds_scalar(r, 2.0 / 3.0);
+      expect_scalar(r, 2.0 / 3.0);
     }
   }
 }
@@ -721,11 +659,11 @@ TEST_CASE("result shapes: () for micro, macro, weighted, and (C') for none excep
 TEST_CASE("an empty class is NaN and left out of macro, and samplewise means skip NaN samples") {
   SECTION("global: class 3 absent from both maps") {
     // 6.3 maps with C = 4: dice [1, 1/2, 0, NaN] -> macro (1 + 1/2 + 0)/3, not /4.
-    ds_expect(
+    expect_values(
         ds_eval(ds_opts(4).global().avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
-        Shape{4}, {1.0, 1.0 / 2.0, 0.0, ds_nan});
-    ds_scalar(ds_eval(ds_opts(4).global(), ds_ex_preds, ds_ex_target, ds_ex_shape), 1.0 / 2.0);
-    ds_scalar(
+        Shape{4}, {1.0, 1.0 / 2.0, 0.0, qnan});
+    expect_scalar(ds_eval(ds_opts(4).global(), ds_ex_preds, ds_ex_target, ds_ex_shape), 1.0 / 2.0);
+    expect_scalar(
         ds_eval(ds_opts(4).global().avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
         11.0 / 16.0);
   }
@@ -735,9 +673,10 @@ TEST_CASE("an empty class is NaN and left out of macro, and samplewise means ski
     const std::vector<int> preds{0, 1, 0, 1}, target{255, 255, 0, 0};
     const Shape s{2, 2};
     const auto o = ds_opts(2).samplewise().ii(255);
-    ds_scalar(ds_eval(ds_opts(o).avg(Average::micro), preds, target, s), 1.0 / 2.0);
-    ds_scalar(ds_eval(ds_opts(o).avg(Average::macro), preds, target, s), 1.0 / 3.0);
-    ds_expect(ds_eval(ds_opts(o).avg(Average::none), preds, target, s), Shape{2}, {2.0 / 3.0, 0.0});
+    expect_scalar(ds_eval(ds_opts(o).avg(Average::micro), preds, target, s), 1.0 / 2.0);
+    expect_scalar(ds_eval(ds_opts(o).avg(Average::macro), preds, target, s), 1.0 / 3.0);
+    expect_values(ds_eval(ds_opts(o).avg(Average::none), preds, target, s), Shape{2},
+                  {2.0 / 3.0, 0.0});
   }
   SECTION("everything ignored: NaN for every average and aggregation") {
     const std::vector<int> preds{0, 1, 2, 0}, target{255, 255, 255, 255};
@@ -747,9 +686,9 @@ TEST_CASE("an empty class is NaN and left out of macro, and samplewise means ski
         const auto r =
             ds_eval(ds_opts(3).level(level).avg(avg).ii(255), preds, target, Shape{2, 2});
         if (avg == Average::none)
-          ds_expect(r, Shape{3}, {ds_nan, ds_nan, ds_nan});
+          expect_values(r, Shape{3}, {qnan, qnan, qnan});
         else
-          ds_scalar(r, ds_nan);
+          expect_scalar(r, qnan);
       }
   }
   SECTION("nothing counted yet: NaN; compute() does not change the state") {
@@ -761,9 +700,9 @@ TEST_CASE("an empty class is NaN and left out of macro, and samplewise means ski
         const auto r = m.compute();
         CHECK(m == copy);
         if (avg == Average::none)
-          ds_expect(r, Shape{3}, {ds_nan, ds_nan, ds_nan});
+          expect_values(r, Shape{3}, {qnan, qnan, qnan});
         else
-          ds_scalar(r, ds_nan);
+          expect_scalar(r, qnan);
       }
   }
   SECTION("one-hot: a sample with no class in preds or target is all-empty and skipped") {
@@ -771,9 +710,10 @@ TEST_CASE("an empty class is NaN and left out of macro, and samplewise means ski
     // target class 0 at pixel 0 only -> class 0 I = 1, P = 2, T = 1 -> 2/3; class 1 empty.
     const std::vector<int> preds{0, 0, 0, 0, 1, 1, 0, 0}, target{0, 0, 0, 0, 1, 0, 0, 0};
     const auto o = ds_opts(2, InputFormat::one_hot).samplewise();
-    ds_scalar(ds_eval(ds_opts(o).avg(Average::macro), preds, target, Shape{2, 2, 2}), 2.0 / 3.0);
-    ds_expect(ds_eval(ds_opts(o).avg(Average::none), preds, target, Shape{2, 2, 2}), Shape{2},
-              {2.0 / 3.0, ds_nan});
+    expect_scalar(ds_eval(ds_opts(o).avg(Average::macro), preds, target, Shape{2, 2, 2}),
+                  2.0 / 3.0);
+    expect_values(ds_eval(ds_opts(o).avg(Average::none), preds, target, Shape{2, 2, 2}), Shape{2},
+                  {2.0 / 3.0, qnan});
   }
 }
 
@@ -785,30 +725,30 @@ TEST_CASE("weighted with no target pixels but some predictions is 0, not NaN") {
   for (double zd : {0.0, 1.0})
     for (auto level : ds_levels) {
       INFO("zero_division " << zd << ' ' << tally::to_string(level));
-      ds_scalar(ds_eval(ds_opts(3).level(level).background(false).avg(Average::weighted).zd(zd),
-                        preds, target, s),
-                0.0);
+      expect_scalar(ds_eval(ds_opts(3).level(level).background(false).avg(Average::weighted).zd(zd),
+                            preds, target, s),
+                    0.0);
     }
   SECTION("the same with one-hot inputs whose target has no 1 at all") {
     // C = 2 with background: class 0 I = 0, P = 1, T = 0 -> 0; class 1 empty.
     const std::vector<int> p{1, 0, 0, 0}, t{0, 0, 0, 0};
-    ds_scalar(ds_eval(ds_opts(2, InputFormat::one_hot).global().avg(Average::weighted), p, t,
-                      Shape{1, 2, 2}),
-              0.0);
+    expect_scalar(ds_eval(ds_opts(2, InputFormat::one_hot).global().avg(Average::weighted), p, t,
+                          Shape{1, 2, 2}),
+                  0.0);
   }
   SECTION("samplewise: the 0 counts in the mean, the all-empty sample does not") {
     // Sample 0 as above -> 0; sample 1 all background in both -> classes 1, 2 empty -> NaN;
     // sample 2 preds [2,2,0], target [2,2,0] -> class 2 dice 1 -> 1. Mean (0 + 1) / 2.
     const std::vector<int> p{1, 0, 0, 0, 0, 0, 2, 2, 0}, t{0, 0, 0, 0, 0, 0, 2, 2, 0};
-    ds_scalar(ds_eval(ds_opts(3).samplewise().background(false).avg(Average::weighted), p, t,
-                      Shape{3, 3}),
-              1.0 / 2.0);
+    expect_scalar(ds_eval(ds_opts(3).samplewise().background(false).avg(Average::weighted), p, t,
+                          Shape{3, 3}),
+                  1.0 / 2.0);
   }
   SECTION("every class empty: NaN with zero_division 0") {
     const std::vector<int> zeros{0, 0, 0};
-    ds_scalar(
+    expect_scalar(
         ds_eval(ds_opts(3).global().background(false).avg(Average::weighted), zeros, zeros, s),
-        ds_nan);
+        qnan);
   }
 }
 
@@ -819,24 +759,25 @@ TEST_CASE("weighted with no target pixels but some predictions is 0, not NaN") {
 TEST_CASE("zero_division = 1: an empty class scores 1 and takes part in the means") {
   SECTION("global: class 3 absent -> 1, included in macro; weighted unchanged") {
     const auto o = ds_opts(4).global().zd(1.0);
-    ds_expect(ds_eval(ds_opts(o).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              Shape{4}, {1.0, 1.0 / 2.0, 0.0, 1.0});
-    ds_scalar(ds_eval(ds_opts(o).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              (1.0 + 1.0 / 2.0 + 0.0 + 1.0) / 4.0);
-    ds_scalar(ds_eval(ds_opts(o).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              3.0 / 4.0);
+    expect_values(ds_eval(ds_opts(o).avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                  Shape{4}, {1.0, 1.0 / 2.0, 0.0, 1.0});
+    expect_scalar(ds_eval(ds_opts(o).avg(Average::macro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                  (1.0 + 1.0 / 2.0 + 0.0 + 1.0) / 4.0);
+    expect_scalar(ds_eval(ds_opts(o).avg(Average::micro), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                  3.0 / 4.0);
     // The empty class still has weight 0.
-    ds_scalar(ds_eval(ds_opts(o).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              11.0 / 16.0);
+    expect_scalar(
+        ds_eval(ds_opts(o).avg(Average::weighted), ds_ex_preds, ds_ex_target, ds_ex_shape),
+        11.0 / 16.0);
   }
   SECTION("samplewise none: sample 1's empty classes 1 and 2 score 1") {
     // class 1: mean(1/2, 1); class 2: mean(0, 1).
-    ds_expect(ds_eval(ds_opts(3).samplewise().zd(1.0).avg(Average::none), ds_ex_preds, ds_ex_target,
-                      ds_ex_shape),
-              Shape{3}, {1.0, 3.0 / 4.0, 1.0 / 2.0});
+    expect_values(ds_eval(ds_opts(3).samplewise().zd(1.0).avg(Average::none), ds_ex_preds,
+                          ds_ex_target, ds_ex_shape),
+                  Shape{3}, {1.0, 3.0 / 4.0, 1.0 / 2.0});
     // Macro: sample 0 (1 + 1/2 + 0)/3 = 1/2; sample 1 (1 + 1 + 1)/3 = 1.
-    ds_scalar(ds_eval(ds_opts(3).samplewise().zd(1.0), ds_ex_preds, ds_ex_target, ds_ex_shape),
-              3.0 / 4.0);
+    expect_scalar(ds_eval(ds_opts(3).samplewise().zd(1.0), ds_ex_preds, ds_ex_target, ds_ex_shape),
+                  3.0 / 4.0);
   }
   SECTION("a unit with no pixels at all: micro, macro, weighted 1, none all 1") {
     const std::vector<int> preds{0, 1, 2, 0}, target{255, 255, 255, 255};
@@ -846,32 +787,32 @@ TEST_CASE("zero_division = 1: an empty class scores 1 and takes part in the mean
         const auto r =
             ds_eval(ds_opts(3).level(level).avg(avg).ii(255).zd(1.0), preds, target, Shape{2, 2});
         if (avg == Average::none)
-          ds_expect(r, Shape{3}, {1.0, 1.0, 1.0});
+          expect_values(r, Shape{3}, {1.0, 1.0, 1.0});
         else
-          ds_scalar(r, 1.0);
+          expect_scalar(r, 1.0);
       }
   }
   SECTION("samplewise: an all-ignored sample scores 1 and is counted in the mean") {
     // Sample 0 all void -> 1. Sample 1: preds [0,1], target [0,0] -> micro 2/4.
     const std::vector<int> preds{0, 1, 0, 1}, target{255, 255, 0, 0};
     const auto o = ds_opts(2).samplewise().ii(255).zd(1.0);
-    ds_scalar(ds_eval(ds_opts(o).avg(Average::micro), preds, target, Shape{2, 2}),
-              (1.0 + 1.0 / 2.0) / 2.0);
+    expect_scalar(ds_eval(ds_opts(o).avg(Average::micro), preds, target, Shape{2, 2}),
+                  (1.0 + 1.0 / 2.0) / 2.0);
     // With zero_division 0 the void sample is skipped instead.
-    ds_scalar(ds_eval(ds_opts(o).zd(0.0).avg(Average::micro), preds, target, Shape{2, 2}),
-              1.0 / 2.0);
+    expect_scalar(ds_eval(ds_opts(o).zd(0.0).avg(Average::micro), preds, target, Shape{2, 2}),
+                  1.0 / 2.0);
   }
   SECTION("weighted with every class empty scores 1") {
     const std::vector<int> zeros{0, 0, 0};
-    ds_scalar(ds_eval(ds_opts(3).global().background(false).avg(Average::weighted).zd(1.0), zeros,
-                      zeros, Shape{1, 3}),
-              1.0);
+    expect_scalar(ds_eval(ds_opts(3).global().background(false).avg(Average::weighted).zd(1.0),
+                          zeros, zeros, Shape{1, 3}),
+                  1.0);
   }
   SECTION("empty update sequence, samplewise: no sample, nothing to average -> NaN") {
-    ds_scalar(ds_opts(3).samplewise().zd(1.0).make().compute(), ds_nan);
+    expect_scalar(ds_opts(3).samplewise().zd(1.0).make().compute(), qnan);
   }
   SECTION("empty global state: every class empty -> 1") {
-    ds_scalar(ds_opts(3).global().zd(1.0).make().compute(), 1.0);
+    expect_scalar(ds_opts(3).global().zd(1.0).make().compute(), 1.0);
   }
 }
 
@@ -891,17 +832,17 @@ TEST_CASE("an ignored target pixel adds nothing, whatever is predicted there") {
       INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
       const auto o = ds_opts(4).level(level).avg(avg).ii(255);
       auto first = ds_opts(o).make();
-      first.update(ds_v(preds_variants[0], s), ds_v(target, s));
+      first.update(view_of(preds_variants[0], s), view_of(target, s));
       for (const auto& p : preds_variants) {
         auto m = ds_opts(o).make();
-        m.update(ds_v(p, s), ds_v(target, s));
+        m.update(view_of(p, s), view_of(target, s));
         CHECK(m == first);  // identical state
         CHECK(m.compute() == first.compute());
       }
     }
   SECTION("global counts equal those of the kept pixels alone") {
     auto m = ds_opts(4).global().ii(255).make();
-    m.update(ds_v(preds_variants[0], s), ds_v(target, s));
+    m.update(view_of(preds_variants[0], s), view_of(target, s));
     // Sample 0 kept: (0,0), (2,2); sample 1 kept: (3,3), (1,0).
     // I = [1,0,1,1], P = [2,0,1,1], T = [1,1,1,1].
     const std::vector<std::uint64_t> expected{1, 0, 1, 1, 2, 0, 1, 1, 1, 1, 1, 1};
@@ -917,26 +858,27 @@ TEST_CASE("an ignored target pixel adds nothing, whatever is predicted there") {
 TEST_CASE("ignore_index is compared by value: a uint8 255 is not ignore_index -1") {
   const std::vector<std::uint8_t> p8{0, 1}, t8{0, 255};
   auto m = ds_opts(2).global().ii(-1).make();
-  ds_rejects(m, ds_v(p8, Shape{1, 2}), ds_v(t8, Shape{1, 2}), {"target value 255", "index 1"});
+  ds_rejects(m, view_of(p8, Shape{1, 2}), view_of(t8, Shape{1, 2}),
+             {"target value 255", "index 1"});
   // A signed -1 is ignored.
   const std::vector<std::int16_t> p16{0, 1}, t16{0, -1};
-  m.update(ds_v(p16, Shape{1, 2}), ds_v(t16, Shape{1, 2}));
-  ds_scalar(m.compute(), 1.0);
+  m.update(view_of(p16, Shape{1, 2}), view_of(t16, Shape{1, 2}));
+  expect_scalar(m.compute(), 1.0);
 }
 
 TEST_CASE("a prediction equal to ignore_index at a kept pixel is an error") {
   auto m = ds_opts(6).global().ii(255).make();
   const std::vector<std::uint8_t> preds{1, 255, 2}, target{1, 2, 2};
-  ds_rejects(m, ds_v(preds, Shape{1, 3}), ds_v(target, Shape{1, 3}),
+  ds_rejects(m, view_of(preds, Shape{1, 3}), view_of(target, Shape{1, 3}),
              {"preds value 255", "index 1"});
 }
 
 TEST_CASE("ignore_index with input_format one_hot is an error at construction") {
   for (std::int64_t ii : {std::int64_t{255}, std::int64_t{0}, std::int64_t{-1}}) {
     const std::string what =
-        ds_error_of([&] { (void)ds_opts(3, InputFormat::one_hot).ii(ii).make(); });
+        error_message([&] { (void)ds_opts(3, InputFormat::one_hot).ii(ii).make(); });
     INFO("message: " << what);
-    CHECK(ds_has(what, "ignore_index"));
+    CHECK(contains(what, "ignore_index"));
   }
   // Without ignore_index, or with index / mixed, construction succeeds.
   CHECK_NOTHROW(ds_opts(3, InputFormat::one_hot).make());
@@ -953,25 +895,25 @@ TEST_CASE("mixed with ignore_index: applied to an index-map target, an error for
 
   SECTION("preds one-hot scores + index target: the void pixel is dropped") {
     std::mt19937 gen(3);
-    m.update(ds_v(ds_scores(pred_labels, 1, 3, gen), oh), ds_v(target, ix));
-    ds_expect(m.compute(), Shape{3}, {1.0, 0.0, 2.0 / 3.0});
+    m.update(view_of(ds_scores(pred_labels, 1, 3, gen), oh), view_of(target, ix));
+    expect_values(m.compute(), Shape{3}, {1.0, 0.0, 2.0 / 3.0});
   }
   SECTION("an integral one-hot pred at a void pixel is not checked (a 2 there is fine)") {
-    auto p = ds_one_hot<int>(std::vector<std::int64_t>{0, 0, 2, 2}, 1, 3);
+    auto p = one_hot<int>(std::vector<std::int64_t>{0, 0, 2, 2}, 1, 3);
     p[0 * 4 + 1] = 2;  // channel 0 of the void pixel
-    m.update(ds_v(p, oh), ds_v(target, ix));
+    m.update(view_of(p, oh), view_of(target, ix));
     // P = [1, 0, 2] again: the void pixel's channels count for nothing.
-    ds_expect(m.compute(), Shape{3}, {1.0, 0.0, 2.0 / 3.0});
+    expect_values(m.compute(), Shape{3}, {1.0, 0.0, 2.0 / 3.0});
   }
   SECTION("a NaN score at a void pixel is still an error (3.2.4)") {
     std::mt19937 gen(3);
     auto p = ds_scores(pred_labels, 1, 3, gen);
-    p[2 * 4 + 1] = ds_nan;  // channel 2 of the void pixel: flat index 9
-    ds_rejects(m, ds_v(p, oh), ds_v(target, ix), {"NaN", "index 9"});
+    p[2 * 4 + 1] = qnan;  // channel 2 of the void pixel: flat index 9
+    ds_rejects(m, view_of(p, oh), view_of(target, ix), {"NaN", "index 9"});
   }
   SECTION("a one-hot target with ignore_index set is an error at update") {
-    const auto t_oh = ds_one_hot<int>(std::vector<std::int64_t>{0, 1, 2, 1}, 1, 3);
-    ds_rejects(m, ds_v(pred_labels, ix), ds_v(t_oh, oh), {"ignore_index", "one-hot"});
+    const auto t_oh = one_hot<int>(std::vector<std::int64_t>{0, 1, 2, 1}, 1, 3);
+    ds_rejects(m, view_of(pred_labels, ix), view_of(t_oh, oh), {"ignore_index", "one-hot"});
   }
 }
 
@@ -980,8 +922,9 @@ TEST_CASE("mixed with ignore_index: applied to an index-map target, an error for
 // =============================================================================================
 
 TEST_CASE("property: on label maps, global DiceScore equals MulticlassF1Score with the same ii") {
-  // SEMANTICS 6.3: micro Σ2I/Σ(P+T) = 2 correct / 2 kept = F1 micro; macro: Dice skips empty
-  // classes (P+T = 0), F1 drops tp+fp+fn = 0, the same set; weighted: both weigh by T = support.
+  // docs/semantics.md 6.3: micro Σ2I/Σ(P+T) = 2 correct / 2 kept = F1 micro; macro: Dice skips
+  // empty classes (P+T = 0), F1 drops tp+fp+fn = 0, the same set; weighted: both weigh by
+  // T = support.
   // Per class, Dice is NaN exactly where F1 gives zero_division.
   std::mt19937 gen(2024);
   for (int trial = 0; trial < 30; ++trial) {
@@ -1004,7 +947,7 @@ TEST_CASE("property: on label maps, global DiceScore equals MulticlassF1Score wi
       fo.ignore_index = ii;
       fo.average = avg;
       tally::MulticlassF1Score f1(fo);
-      f1.update(ds_v(preds, s), ds_v(target, s));
+      f1.update(view_of(preds, s), view_of(target, s));
       const auto f = f1.compute();
       const auto d = ds_eval(ds_opts(C).global().avg(avg).ii(ii), preds, target, s);
       REQUIRE(d.shape() == f.shape());
@@ -1025,15 +968,15 @@ TEST_CASE("property: on label maps, global DiceScore equals MulticlassF1Score wi
       fo.zero_division = zd;
       fo.average = Average::none;
       tally::MulticlassF1Score f1(fo);
-      f1.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
-      ds_expect(f1.compute(), Shape{4}, {1.0, 1.0 / 2.0, 0.0, zd});
-      ds_expect(
+      f1.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
+      expect_values(f1.compute(), Shape{4}, {1.0, 1.0 / 2.0, 0.0, zd});
+      expect_values(
           ds_eval(ds_opts(4).global().avg(Average::none), ds_ex_preds, ds_ex_target, ds_ex_shape),
-          Shape{4}, {1.0, 1.0 / 2.0, 0.0, ds_nan});
+          Shape{4}, {1.0, 1.0 / 2.0, 0.0, qnan});
       for (auto avg : {Average::micro, Average::macro, Average::weighted}) {
         fo.average = avg;
         tally::MulticlassF1Score f(fo);
-        f.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+        f.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
         CHECK_THAT(
             ds_eval(ds_opts(4).global().avg(avg), ds_ex_preds, ds_ex_target, ds_ex_shape).value(),
             Catch::Matchers::WithinAbs(f.compute().value(), 1e-12));
@@ -1048,7 +991,7 @@ TEST_CASE("property: on label maps, global DiceScore equals MulticlassF1Score wi
       fo.ignore_index = 255;
       fo.average = avg;
       tally::MulticlassF1Score f1(fo);
-      f1.update(ds_v(preds, Shape{1, 2}), ds_v(target, Shape{1, 2}));
+      f1.update(view_of(preds, Shape{1, 2}), view_of(target, Shape{1, 2}));
       CHECK(f1.compute().value() == 0.0);
       CHECK(std::isnan(
           ds_eval(ds_opts(3).global().avg(avg).ii(255), preds, target, Shape{1, 2}).value()));
@@ -1101,21 +1044,21 @@ TEST_CASE("property: merge and += equal feeding the concatenation") {
         auto a = ds_opts(o).make();
         auto b = ds_opts(o).make();
         auto serial = ds_opts(o).make();
-        a.update(ds_v(pa, Shape{4, R}), ds_v(ta, Shape{4, R}));
-        b.update(ds_v(pb, Shape{3, R}), ds_v(tb, Shape{3, R}));
-        serial.update(ds_v(p_all, Shape{7, R}), ds_v(t_all, Shape{7, R}));
+        a.update(view_of(pa, Shape{4, R}), view_of(ta, Shape{4, R}));
+        b.update(view_of(pb, Shape{3, R}), view_of(tb, Shape{3, R}));
+        serial.update(view_of(p_all, Shape{7, R}), view_of(t_all, Shape{7, R}));
         auto merged = a;
         merged.merge(b);
         auto plus = a;
         plus += b;
         CHECK(merged == plus);
         CHECK(merged.num_samples() == 7);
-        ds_close(merged.compute(), ds_ref_compute(p_all, t_all, 7, o));
+        expect_close(merged.compute(), ds_ref_compute(p_all, t_all, 7, o));
         if (level == AggregationLevel::global) {
           CHECK(merged == serial);  // integral state: exactly equal
           CHECK(merged.compute() == serial.compute());
         } else {
-          ds_close(merged.compute(), serial.compute());  // sums of doubles, in another order
+          expect_close(merged.compute(), serial.compute());  // sums of doubles, in another order
         }
         // Merging an empty accumulator changes nothing.
         auto with_empty = a;
@@ -1136,8 +1079,8 @@ TEST_CASE("property: splitting the batch along N does not change the result") {
       INFO(tally::to_string(level) << ' ' << tally::to_string(avg));
       const auto o = ds_opts(C).level(level).avg(avg).ii(255);
       auto whole = ds_opts(o).make();
-      whole.update(ds_v(preds, Shape{N, R}), ds_v(target, Shape{N, R}));
-      ds_close(whole.compute(), ds_ref_compute(preds, target, N, o));
+      whole.update(view_of(preds, Shape{N, R}), view_of(target, Shape{N, R}));
+      expect_close(whole.compute(), ds_ref_compute(preds, target, N, o));
       for (const auto& split : splits) {
         auto m = ds_opts(o).make();
         std::size_t n0 = 0;
@@ -1148,7 +1091,7 @@ TEST_CASE("property: splitting the batch along N does not change the result") {
           const std::vector<std::int64_t> t(
               target.begin() + static_cast<std::ptrdiff_t>(n0 * R),
               target.begin() + static_cast<std::ptrdiff_t>((n0 + k) * R));
-          m.update(ds_v(p, Shape{k, R}), ds_v(t, Shape{k, R}));
+          m.update(view_of(p, Shape{k, R}), view_of(t, Shape{k, R}));
           n0 += k;
         }
         CHECK(m.num_samples() == N);
@@ -1156,7 +1099,7 @@ TEST_CASE("property: splitting the batch along N does not change the result") {
           CHECK(m == whole);
           CHECK(m.compute() == whole.compute());
         } else {
-          ds_close(m.compute(), whole.compute());
+          expect_close(m.compute(), whole.compute());
         }
       }
     }
@@ -1172,9 +1115,9 @@ TEST_CASE("property: index, one-hot and mixed encodings of the same maps agree")
     const auto target = ds_labels(gen, N * 8, static_cast<std::int64_t>(C));
     const auto p_scores = ds_scores(preds, N, C, gen);
     const auto t_scores = ds_scores(target, N, C, gen);
-    const auto p_oh = ds_one_hot<std::uint8_t>(preds, N, C);
-    const auto t_oh = ds_one_hot<std::int32_t>(target, N, C);
-    const auto p_ohf = ds_one_hot<float>(preds, N, C);
+    const auto p_oh = one_hot<std::uint8_t>(preds, N, C);
+    const auto t_oh = one_hot<std::int32_t>(target, N, C);
+    const auto p_ohf = one_hot<float>(preds, N, C);
     INFO("trial " << trial << ", C = " << C);
     for (auto level : ds_levels)
       for (auto avg : ds_averages)
@@ -1212,13 +1155,13 @@ TEMPLATE_TEST_CASE("property: the label type does not change the result", "", st
   const auto preds = ds_labels(gen, 60, C);
   // Void 255 with ii = 255; the same map with in-range ii = 2.
   const auto target_void = ds_labels(gen, 60, C, 0.15);
-  const auto p = ds_cast<TestType>(preds);
+  const auto p = cast_vector<TestType>(preds);
   for (std::int64_t ii : {std::int64_t{255}, std::int64_t{2}}) {
     auto target = target_void;
     if (ii == 2)
       for (auto& x : target)
         if (x == 255) x = 2;
-    const auto t = ds_cast<TestType>(target);
+    const auto t = cast_vector<TestType>(target);
     for (auto level : ds_levels)
       for (auto avg : ds_averages) {
         INFO(tally::to_string(level) << ' ' << tally::to_string(avg) << " ii " << ii);
@@ -1244,17 +1187,17 @@ TEST_CASE("bool and int8 label maps are accepted and read by value") {
       tally::DiceScore m(o);
       m.update(tally::tensor_view<const bool>(pb, s), tally::tensor_view<const bool>(tb, s));
       CHECK(m.compute() == expected);
-      CHECK(ds_eval(o, ds_cast<std::int8_t>(pi), ds_cast<std::int8_t>(ti), s) == expected);
+      CHECK(ds_eval(o, cast_vector<std::int8_t>(pi), cast_vector<std::int8_t>(ti), s) == expected);
       // int8 with a negative void value.
-      std::vector<std::int8_t> t8 = ds_cast<std::int8_t>(ti);
+      std::vector<std::int8_t> t8 = cast_vector<std::int8_t>(ti);
       t8.push_back(-1);
-      std::vector<std::int8_t> p8 = ds_cast<std::int8_t>(pi);
+      std::vector<std::int8_t> p8 = cast_vector<std::int8_t>(pi);
       p8.push_back(-100);
       // (1, 5): the four pixels plus one void pixel -> same as the four pixels in one sample.
       CHECK(ds_eval(ds_opts(o).ii(-1), p8, t8, Shape{1, 5}) == ds_eval(o, pi, ti, Shape{1, 4}));
     }
-  ds_expect(ds_eval(ds_opts(2).global().avg(Average::none), pi, ti, s), Shape{2},
-            {1.0 / 2.0, 1.0 / 2.0});
+  expect_values(ds_eval(ds_opts(2).global().avg(Average::none), pi, ti, s), Shape{2},
+                {1.0 / 2.0, 1.0 / 2.0});
 }
 
 // =============================================================================================
@@ -1281,7 +1224,7 @@ TEST_CASE("100,000 one-sample updates keep the state size constant and the resul
       CHECK(m.num_samples() == N);
       CHECK(m.state_bytes() == bytes_after_first);
       CHECK(m.state_bytes() <= 3 * static_cast<std::size_t>(C) * sizeof(std::uint64_t) * 2);
-      ds_close(m.compute(), ds_ref_compute(preds, target, N, o), 1e-12);
+      expect_close(m.compute(), ds_ref_compute(preds, target, N, o), 1e-12);
     }
 }
 
@@ -1295,7 +1238,7 @@ TEST_CASE("reset returns to the freshly constructed state, and zero-size extents
     const auto o = ds_opts(3).level(level).ii(255);
     const auto fresh = ds_opts(o).make();
     auto m = ds_opts(o).make();
-    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    m.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
     CHECK(m.num_samples() == 2);
     CHECK_FALSE(m == fresh);
     m.reset();
@@ -1304,24 +1247,24 @@ TEST_CASE("reset returns to the freshly constructed state, and zero-size extents
 
     // (0, 4): no sample, nothing counted.
     const std::vector<int> none;
-    m.update(ds_v(none, Shape{0, 4}), ds_v(none, Shape{0, 4}));
+    m.update(view_of(none, Shape{0, 4}), view_of(none, Shape{0, 4}));
     CHECK(m == fresh);
     // (2, 0): two samples without pixels (samplewise: both empty, NaN, skipped).
-    m.update(ds_v(none, Shape{2, 0}), ds_v(none, Shape{2, 0}));
+    m.update(view_of(none, Shape{2, 0}), view_of(none, Shape{2, 0}));
     CHECK(m.num_samples() == 2);
-    ds_scalar(m.compute(), ds_nan);
-    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    expect_scalar(m.compute(), qnan);
+    m.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
     // macro: samplewise 3/4 (empty samples skipped), global 1/2.
-    ds_scalar(m.compute(), level == AggregationLevel::samplewise ? 3.0 / 4.0 : 1.0 / 2.0);
+    expect_scalar(m.compute(), level == AggregationLevel::samplewise ? 3.0 / 4.0 : 1.0 / 2.0);
   }
   SECTION("with zero_division = 1, empty samples score 1 and count") {
     auto m = ds_opts(3).samplewise().zd(1.0).make();
     const std::vector<int> none;
-    m.update(ds_v(none, Shape{2, 0}), ds_v(none, Shape{2, 0}));
-    ds_scalar(m.compute(), 1.0);
-    m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+    m.update(view_of(none, Shape{2, 0}), view_of(none, Shape{2, 0}));
+    expect_scalar(m.compute(), 1.0);
+    m.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
     // Samples: 1, 1, 1/2, 1 -> 7/8.
-    ds_scalar(m.compute(), 7.0 / 8.0);
+    expect_scalar(m.compute(), 7.0 / 8.0);
   }
 }
 
@@ -1333,29 +1276,29 @@ TEST_CASE("bad index-map values are errors naming the value and its flat index")
   const auto level = GENERATE(AggregationLevel::global, AggregationLevel::samplewise);
   INFO(tally::to_string(level));
   auto m = ds_opts(3).level(level).ii(255).make();
-  m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+  m.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
   const Shape s{2, 4};
   const std::vector<std::int64_t> good{0, 1, 2, 0, 1, 2, 0, 1};
 
   SECTION("target >= C (in the second sample)") {
     auto t = good;
     t[6] = 3;
-    ds_rejects(m, ds_v(good, s), ds_v(t, s),
+    ds_rejects(m, view_of(good, s), view_of(t, s),
                {"target value 3", "index 6", "[0, 3)", "ignore_index 255"});
   }
   SECTION("negative target") {
     std::vector<std::int8_t> t{0, 1, 2, 0, 1, -1, 0, 1};
-    ds_rejects(m, ds_v(good, s), ds_v(t, s), {"target value -1", "index 5"});
+    ds_rejects(m, view_of(good, s), view_of(t, s), {"target value -1", "index 5"});
   }
   SECTION("preds >= C at a kept pixel") {
     auto p = good;
     p[2] = 3;
-    ds_rejects(m, ds_v(p, s), ds_v(good, s), {"preds value 3", "index 2"});
+    ds_rejects(m, view_of(p, s), view_of(good, s), {"preds value 3", "index 2"});
   }
   SECTION("negative preds at a kept pixel") {
     auto p = good;
     p[7] = -2;
-    ds_rejects(m, ds_v(p, s), ds_v(good, s), {"preds value -2", "index 7"});
+    ds_rejects(m, view_of(p, s), view_of(good, s), {"preds value -2", "index 7"});
   }
   SECTION("preds are only checked at kept pixels") {
     auto p = good, t = good;
@@ -1363,27 +1306,27 @@ TEST_CASE("bad index-map values are errors naming the value and its flat index")
     p[4] = -5;
     t[3] = t[4] = 255;
     auto copy = m;
-    m.update(ds_v(p, s), ds_v(t, s));
+    m.update(view_of(p, s), view_of(t, s));
     p[3] = p[4] = 0;
-    copy.update(ds_v(p, s), ds_v(t, s));
+    copy.update(view_of(p, s), view_of(t, s));
     CHECK(m == copy);
   }
   SECTION("a floating index map") {
     const std::vector<double> f{0, 1, 2, 0, 1, 2, 0, 1};
-    ds_rejects(m, ds_v(f, s), ds_v(good, s), {"preds", "floating"});
-    ds_rejects(m, ds_v(good, s), ds_v(f, s), {"target", "floating"});
+    ds_rejects(m, view_of(f, s), view_of(good, s), {"preds", "floating"});
+    ds_rejects(m, view_of(good, s), view_of(f, s), {"target", "floating"});
   }
   SECTION("mismatched shapes") {
     const std::vector<std::int64_t> five(5, 0), ten(10, 0);
-    ds_rejects(m, ds_v(good, s), ds_v(ten, Shape{2, 5}), {"(2, 4)", "(2, 5)"});
-    ds_rejects(m, ds_v(good, s), ds_v(good, Shape{4, 2}), {"(2, 4)", "(4, 2)"});
-    ds_rejects(m, ds_v(good, s), ds_v(good, Shape{2, 2, 2}), {"shape"});
+    ds_rejects(m, view_of(good, s), view_of(ten, Shape{2, 5}), {"(2, 4)", "(2, 5)"});
+    ds_rejects(m, view_of(good, s), view_of(good, Shape{4, 2}), {"(2, 4)", "(4, 2)"});
+    ds_rejects(m, view_of(good, s), view_of(good, Shape{2, 2, 2}), {"shape"});
   }
   SECTION("rank too low: an index map needs (N, ...)") {
     const std::vector<std::int64_t> v{0, 1, 2};
-    ds_rejects(m, ds_v(v, Shape{3}), ds_v(v, Shape{3}), {"rank"});
+    ds_rejects(m, view_of(v, Shape{3}), view_of(v, Shape{3}), {"rank"});
     const std::vector<std::int64_t> one{1};
-    ds_rejects(m, ds_v(one, Shape{}), ds_v(one, Shape{}), {"rank"});
+    ds_rejects(m, view_of(one, Shape{}), view_of(one, Shape{}), {"rank"});
     // Plain ranges are rank 1 as well.
     const tally::DiceScore copy = m;
     REQUIRE_THROWS_AS(m.update(v, v), tally::error);
@@ -1396,106 +1339,110 @@ TEST_CASE("bad one-hot inputs are errors") {
   INFO(tally::to_string(level));
   auto m = ds_opts(3, InputFormat::one_hot).level(level).make();
   const Shape oh{2, 3, 4};
-  const auto good_p = ds_one_hot<int>(std::vector<int>{0, 1, 2, 0, 1, 2, 0, 1}, 2, 3);
-  const auto good_t = ds_one_hot<int>(std::vector<int>{0, 1, 1, 0, 2, 2, 0, 1}, 2, 3);
-  m.update(ds_v(good_p, oh), ds_v(good_t, oh));
+  const auto good_p = one_hot<int>(std::vector<int>{0, 1, 2, 0, 1, 2, 0, 1}, 2, 3);
+  const auto good_t = one_hot<int>(std::vector<int>{0, 1, 1, 0, 2, 2, 0, 1}, 2, 3);
+  m.update(view_of(good_p, oh), view_of(good_t, oh));
 
   SECTION("an integral value 2 (sample 1, channel 2, pixel 3: flat index 23)") {
     auto p = good_p;
     p[23] = 2;
-    ds_rejects(m, ds_v(p, oh), ds_v(good_t, oh), {"preds value 2", "index 23", "0 or 1"});
+    ds_rejects(m, view_of(p, oh), view_of(good_t, oh), {"preds value 2", "index 23", "0 or 1"});
     auto t = good_t;
     t[23] = 2;
-    ds_rejects(m, ds_v(good_p, oh), ds_v(t, oh), {"target value 2", "index 23", "0 or 1"});
+    ds_rejects(m, view_of(good_p, oh), view_of(t, oh), {"target value 2", "index 23", "0 or 1"});
     auto neg = good_t;
     neg[5] = -1;
-    ds_rejects(m, ds_v(good_p, oh), ds_v(neg, oh), {"target value -1", "index 5"});
+    ds_rejects(m, view_of(good_p, oh), view_of(neg, oh), {"target value -1", "index 5"});
   }
   SECTION("a channel count other than num_classes") {
     const std::vector<int> two(2 * 2 * 4, 0);
-    ds_rejects(m, ds_v(two, Shape{2, 2, 4}), ds_v(two, Shape{2, 2, 4}), {"channels", "3"});
+    ds_rejects(m, view_of(two, Shape{2, 2, 4}), view_of(two, Shape{2, 2, 4}), {"channels", "3"});
     const std::vector<int> four(2 * 4 * 4, 0);
-    ds_rejects(m, ds_v(four, Shape{2, 4, 4}), ds_v(four, Shape{2, 4, 4}), {"channels"});
+    ds_rejects(m, view_of(four, Shape{2, 4, 4}), view_of(four, Shape{2, 4, 4}), {"channels"});
   }
   SECTION("NaN in a floating one-hot tensor (flat index 14 = sample 1, channel 0, pixel 2)") {
     std::vector<double> p(good_p.begin(), good_p.end());
-    p[14] = ds_nan;
-    ds_rejects(m, ds_v(p, oh), ds_v(good_t, oh), {"NaN", "index 14"});
+    p[14] = qnan;
+    ds_rejects(m, view_of(p, oh), view_of(good_t, oh), {"NaN", "index 14"});
     std::vector<float> t(good_t.begin(), good_t.end());
     t[14] = std::numeric_limits<float>::quiet_NaN();
-    ds_rejects(m, ds_v(good_p, oh), ds_v(t, oh), {"NaN", "index 14"});
+    ds_rejects(m, view_of(good_p, oh), view_of(t, oh), {"NaN", "index 14"});
   }
   SECTION("mismatched shapes") {
     const std::vector<int> five(2 * 3 * 5, 0);
-    ds_rejects(m, ds_v(good_p, oh), ds_v(five, Shape{2, 3, 5}), {"(2, 3, 4)", "(2, 3, 5)"});
-    ds_rejects(m, ds_v(good_p, oh), ds_v(good_t, Shape{1, 3, 8}), {"shape"});
+    ds_rejects(m, view_of(good_p, oh), view_of(five, Shape{2, 3, 5}), {"(2, 3, 4)", "(2, 3, 5)"});
+    ds_rejects(m, view_of(good_p, oh), view_of(good_t, Shape{1, 3, 8}), {"shape"});
   }
   SECTION("rank too low: one-hot needs (N, C, ...)") {
     const std::vector<int> v(6, 0);
-    ds_rejects(m, ds_v(v, Shape{2, 3}), ds_v(v, Shape{2, 3}), {"rank"});
+    ds_rejects(m, view_of(v, Shape{2, 3}), view_of(v, Shape{2, 3}), {"rank"});
   }
 }
 
 TEST_CASE("bad mixed inputs are errors") {
   auto m = ds_opts(3, InputFormat::mixed).global().make();
   const std::vector<std::int64_t> labels{0, 1, 2, 1};
-  const auto oh_vals = ds_one_hot<int>(labels, 1, 3);
-  m.update(ds_v(oh_vals, Shape{1, 3, 4}), ds_v(labels, Shape{1, 4}));
+  const auto oh_vals = one_hot<int>(labels, 1, 3);
+  m.update(view_of(oh_vals, Shape{1, 3, 4}), view_of(labels, Shape{1, 4}));
 
   SECTION("equal ranks: no one-hot tensor") {
-    ds_rejects(m, ds_v(labels, Shape{1, 4}), ds_v(labels, Shape{1, 4}), {"mixed"});
+    ds_rejects(m, view_of(labels, Shape{1, 4}), view_of(labels, Shape{1, 4}), {"mixed"});
   }
   SECTION("ranks two apart") {
     const std::vector<std::int64_t> l4(4, 0);
-    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 2, 2}), ds_v(l4, Shape{4}), {"shape"});
+    ds_rejects(m, view_of(oh_vals, Shape{1, 3, 2, 2}), view_of(l4, Shape{4}), {"shape"});
   }
   SECTION("rank too low: the one-hot side needs (N, C, ...), the index side (N, ...)") {
     const std::vector<int> oh_flat{1, 0, 0};
     const std::vector<std::int64_t> one{0};
-    ds_rejects(m, ds_v(oh_flat, Shape{1, 3}), ds_v(one, Shape{1}), {"rank"});
-    ds_rejects(m, ds_v(one, Shape{1}), ds_v(oh_flat, Shape{1, 3}), {"rank"});
+    ds_rejects(m, view_of(oh_flat, Shape{1, 3}), view_of(one, Shape{1}), {"rank"});
+    ds_rejects(m, view_of(one, Shape{1}), view_of(oh_flat, Shape{1, 3}), {"rank"});
   }
   SECTION("trailing axes do not match") {
     const std::vector<std::int64_t> l5{0, 1, 2, 1, 0}, l2{0, 1};
-    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 4}), ds_v(l2, Shape{2, 1}), {"(1, 3, 4)", "(2, 1)"});
-    ds_rejects(m, ds_v(l5, Shape{1, 5}), ds_v(oh_vals, Shape{1, 3, 4}), {"(1, 5)", "(1, 3, 4)"});
+    ds_rejects(m, view_of(oh_vals, Shape{1, 3, 4}), view_of(l2, Shape{2, 1}),
+               {"(1, 3, 4)", "(2, 1)"});
+    ds_rejects(m, view_of(l5, Shape{1, 5}), view_of(oh_vals, Shape{1, 3, 4}),
+               {"(1, 5)", "(1, 3, 4)"});
   }
   SECTION("wrong channel count on the one-hot side") {
     const std::vector<int> oh4(16, 0);
-    ds_rejects(m, ds_v(oh4, Shape{1, 4, 4}), ds_v(labels, Shape{1, 4}), {"channels"});
-    ds_rejects(m, ds_v(labels, Shape{1, 4}), ds_v(oh4, Shape{1, 4, 4}), {"channels"});
+    ds_rejects(m, view_of(oh4, Shape{1, 4, 4}), view_of(labels, Shape{1, 4}), {"channels"});
+    ds_rejects(m, view_of(labels, Shape{1, 4}), view_of(oh4, Shape{1, 4, 4}), {"channels"});
   }
   SECTION("a floating index map") {
     const std::vector<double> f{0, 1, 2, 1};
-    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 4}), ds_v(f, Shape{1, 4}), {"target", "floating"});
-    ds_rejects(m, ds_v(f, Shape{1, 4}), ds_v(oh_vals, Shape{1, 3, 4}), {"preds", "floating"});
+    ds_rejects(m, view_of(oh_vals, Shape{1, 3, 4}), view_of(f, Shape{1, 4}),
+               {"target", "floating"});
+    ds_rejects(m, view_of(f, Shape{1, 4}), view_of(oh_vals, Shape{1, 3, 4}), {"preds", "floating"});
   }
   SECTION("index value out of range, one-hot value out of {0, 1}") {
     const std::vector<std::int64_t> bad{0, 1, 3, 1};
-    ds_rejects(m, ds_v(oh_vals, Shape{1, 3, 4}), ds_v(bad, Shape{1, 4}),
+    ds_rejects(m, view_of(oh_vals, Shape{1, 3, 4}), view_of(bad, Shape{1, 4}),
                {"target value 3", "index 2"});
-    ds_rejects(m, ds_v(bad, Shape{1, 4}), ds_v(oh_vals, Shape{1, 3, 4}),
+    ds_rejects(m, view_of(bad, Shape{1, 4}), view_of(oh_vals, Shape{1, 3, 4}),
                {"preds value 3", "index 2"});
     auto two = oh_vals;
     two[1] = 2;
-    ds_rejects(m, ds_v(two, Shape{1, 3, 4}), ds_v(labels, Shape{1, 4}),
+    ds_rejects(m, view_of(two, Shape{1, 3, 4}), view_of(labels, Shape{1, 4}),
                {"preds value 2", "index 1"});
   }
   SECTION("a one-hot target when ignore_index is set") {
     auto mi = ds_opts(3, InputFormat::mixed).global().ii(255).make();
-    mi.update(ds_v(oh_vals, Shape{1, 3, 4}), ds_v(labels, Shape{1, 4}));
-    ds_rejects(mi, ds_v(labels, Shape{1, 4}), ds_v(oh_vals, Shape{1, 3, 4}), {"ignore_index"});
+    mi.update(view_of(oh_vals, Shape{1, 3, 4}), view_of(labels, Shape{1, 4}));
+    ds_rejects(mi, view_of(labels, Shape{1, 4}), view_of(oh_vals, Shape{1, 3, 4}),
+               {"ignore_index"});
     const std::vector<double> scores(oh_vals.begin(), oh_vals.end());
-    ds_rejects(mi, ds_v(labels, Shape{1, 4}), ds_v(scores, Shape{1, 3, 4}), {"ignore_index"});
+    ds_rejects(mi, view_of(labels, Shape{1, 4}), view_of(scores, Shape{1, 3, 4}), {"ignore_index"});
   }
 }
 
 TEST_CASE("bad options are errors at construction") {
   auto rejected = [](const tally::DiceScore::Options& o, const std::string& fragment) {
-    const std::string what = ds_error_of([&] { (void)tally::DiceScore(o); });
+    const std::string what = error_message([&] { (void)tally::DiceScore(o); });
     INFO("message: " << what << " / expected fragment: " << fragment);
     CHECK_FALSE(what.empty());
-    CHECK(ds_has(what, fragment));
+    CHECK(contains(what, fragment));
   };
   SECTION("num_classes 0, negative or huge (1 is the minimum)") {
     rejected(ds_opts(0), "num_classes");
@@ -1506,7 +1453,7 @@ TEST_CASE("bad options are errors at construction") {
   }
   SECTION("zero_division other than 0 or 1") {
     rejected(ds_opts(3).zd(0.5), "zero_division");
-    rejected(ds_opts(3).zd(ds_nan), "zero_division");
+    rejected(ds_opts(3).zd(qnan), "zero_division");
     rejected(ds_opts(3).zd(-1.0), "zero_division");
     rejected(ds_opts(3).zd(std::numeric_limits<double>::infinity()), "zero_division");
   }
@@ -1526,7 +1473,7 @@ TEST_CASE("bad options are errors at construction") {
 TEST_CASE("merge requires equal options and otherwise changes nothing") {
   const auto base = ds_opts(3).global().ii(255);
   auto m = ds_opts(base).make();
-  m.update(ds_v(ds_ex_preds, ds_ex_shape), ds_v(ds_ex_target, ds_ex_shape));
+  m.update(view_of(ds_ex_preds, ds_ex_shape), view_of(ds_ex_target, ds_ex_shape));
   std::vector<tally::DiceScore::Options> others{ds_opts(base), ds_opts(base), ds_opts(base),
                                                 ds_opts(base), ds_opts(base), ds_opts(base),
                                                 ds_opts(base)};
@@ -1541,8 +1488,8 @@ TEST_CASE("merge requires equal options and otherwise changes nothing") {
     INFO("variant " << i);
     tally::DiceScore other(others[i]);
     const tally::DiceScore copy = m;
-    const std::string what = ds_error_of([&] { m.merge(other); });
-    CHECK(ds_has(what, "merge"));
+    const std::string what = error_message([&] { m.merge(other); });
+    CHECK(contains(what, "merge"));
     REQUIRE(m == copy);
     REQUIRE_THROWS_AS(m += other, tally::error);
     REQUIRE(m == copy);

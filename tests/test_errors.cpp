@@ -1,5 +1,5 @@
-// The bad-input catalogue (SEMANTICS.md section 3): every rejected option and input throws exactly
-// tally::error, with a message naming the argument, the bad value and its flat index, and a
+// The bad-input catalogue (docs/semantics.md section 3): every rejected option and input throws
+// exactly tally::error, with a message naming the argument, the bad value and its flat index, and a
 // rejected update leaves the accumulator exactly as it was (3.3, strong guarantee).
 // The table-driven catalogue in test_errors_catalogue.cpp runs every rule against every metric
 // type, input width and kernel path; the cases here are the readable, hand-written examples.
@@ -15,64 +15,15 @@
 #include <utility>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 using tally::Shape;
 
 template <class T>
 using cview = tally::tensor_view<const T>;
-
-template <class T>
-cview<T> errs_view(const std::vector<T>& v, Shape s) {
-  return cview<T>(v.data(), s);
-}
-
-template <class T>
-cview<T> errs_view(const std::vector<T>& v) {
-  return cview<T>(v.data(), Shape{v.size()});
-}
-
-const double errs_nan = std::numeric_limits<double>::quiet_NaN();
-const double errs_inf = std::numeric_limits<double>::infinity();
-
-template <class M>
-struct errs_tag {
-  using type = M;
-};
-
-// Calls f(errs_tag<M>{}, name) for every metric type of a task.
-template <class Task, class F>
-void errs_for_each_metric(F&& f) {
-  f(errs_tag<tally::StatScores<Task>>{}, "StatScores");
-  f(errs_tag<tally::Precision<Task>>{}, "Precision");
-  f(errs_tag<tally::Recall<Task>>{}, "Recall");
-  f(errs_tag<tally::Specificity<Task>>{}, "Specificity");
-  f(errs_tag<tally::Accuracy<Task>>{}, "Accuracy");
-  f(errs_tag<tally::F1Score<Task>>{}, "F1Score");
-  f(errs_tag<tally::FBetaScore<Task>>{}, "FBetaScore");
-  f(errs_tag<tally::JaccardIndex<Task>>{}, "JaccardIndex");
-  f(errs_tag<tally::ConfusionMatrix<Task>>{}, "ConfusionMatrix");
-}
-
-// The metrics that accept top_k > 1 and samplewise (all but ConfusionMatrix and JaccardIndex).
-template <class M>
-constexpr bool errs_is_stat_family_v = true;
-template <class Task>
-constexpr bool errs_is_stat_family_v<tally::JaccardIndex<Task>> = false;
-template <class Task>
-constexpr bool errs_is_stat_family_v<tally::ConfusionMatrix<Task>> = false;
-
-// FBetaScore takes beta first; every other metric takes the options alone.
-template <class M, class O>
-M errs_make(const O& o, double beta = 2.0) {
-  if constexpr (std::is_constructible_v<M, const O&>) {
-    return M(o);
-  } else {
-    return M(beta, o);
-  }
-}
 
 std::string errs_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -104,8 +55,8 @@ void errs_require_message(F&& f, const std::vector<std::string>& parts) {
 // The constructor of M rejects o with tally::error whose message contains parts.
 template <class M, class O>
 void errs_require_ctor_error(const O& o, const std::vector<std::string>& parts, double beta = 2.0) {
-  REQUIRE_THROWS_AS((void)errs_make<M>(o, beta), tally::error);
-  errs_require_message([&] { (void)errs_make<M>(o, beta); }, parts);
+  REQUIRE_THROWS_AS((void)make_metric<M>(o, beta), tally::error);
+  errs_require_message([&] { (void)make_metric<M>(o, beta); }, parts);
 }
 
 // m gets one valid update; the bad update must throw tally::error, leave m equal to its copy
@@ -140,28 +91,6 @@ void errs_require_accepted(M m, Upd upd) {
   REQUIRE_NOTHROW((void)m.compute());
 }
 
-tally::Binary::Options errs_bin(std::optional<std::int64_t> ii = std::nullopt) {
-  tally::Binary::Options o;
-  o.ignore_index = ii;
-  return o;
-}
-
-tally::Multiclass::Options errs_mc(std::int64_t c = 6,
-                                   std::optional<std::int64_t> ii = std::nullopt) {
-  tally::Multiclass::Options o;
-  o.num_classes = c;
-  o.ignore_index = ii;
-  return o;
-}
-
-tally::Multilabel::Options errs_ml(std::int64_t l = 3,
-                                   std::optional<std::int64_t> ii = std::nullopt) {
-  tally::Multilabel::Options o;
-  o.num_labels = l;
-  o.ignore_index = ii;
-  return o;
-}
-
 // The valid first update of every update-error check.
 const std::vector<int> errs_bin_good_p{0, 1, 1, 0};
 const std::vector<int> errs_bin_good_t{0, 1, 0, 0};
@@ -172,15 +101,15 @@ const std::vector<int> errs_ml_good_t{0, 1, 0, 1, 1, 0};
 
 template <class M>
 void errs_good_bin(M& m) {
-  m.update(errs_view(errs_bin_good_p), errs_view(errs_bin_good_t));
+  m.update(view_of(errs_bin_good_p), view_of(errs_bin_good_t));
 }
 template <class M>
 void errs_good_mc(M& m) {
-  m.update(errs_view(errs_mc_good_p), errs_view(errs_mc_good_t));
+  m.update(view_of(errs_mc_good_p), view_of(errs_mc_good_t));
 }
 template <class M>
 void errs_good_ml(M& m) {
-  m.update(errs_view(errs_ml_good_p, Shape{2, 3}), errs_view(errs_ml_good_t, Shape{2, 3}));
+  m.update(view_of(errs_ml_good_p, Shape{2, 3}), view_of(errs_ml_good_t, Shape{2, 3}));
 }
 
 }  // namespace
@@ -197,18 +126,18 @@ TEST_CASE("errors: num_classes and num_labels below 2, negative or absurdly larg
                               std::int64_t{1} << 62,
                               std::numeric_limits<std::int64_t>::max(),
                               std::numeric_limits<std::int64_t>::min()};
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     for (std::int64_t c : bad) {
       INFO(name << " num_classes " << c);
-      errs_require_ctor_error<M>(errs_mc(c), {"num_classes", std::to_string(c)});
+      errs_require_ctor_error<M>(mc_opts(c), {"num_classes", std::to_string(c)});
     }
   });
-  errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     for (std::int64_t l : bad) {
       INFO(name << " num_labels " << l);
-      errs_require_ctor_error<M>(errs_ml(l), {"num_labels", std::to_string(l)});
+      errs_require_ctor_error<M>(ml_opts(l), {"num_labels", std::to_string(l)});
     }
   });
 }
@@ -217,42 +146,42 @@ TEST_CASE("errors: a huge num_classes is tally::error, not bad_alloc, also for C
   // C x C counters for ConfusionMatrix / JaccardIndex: 2^31 classes is 2^62 cells.
   for (std::int64_t c : {std::int64_t{1} << 31, std::int64_t{1} << 40, std::int64_t{1} << 62}) {
     INFO("num_classes " << c);
-    REQUIRE_THROWS_AS(tally::MulticlassConfusionMatrix(errs_mc(c)), tally::error);
-    REQUIRE_THROWS_AS(tally::MulticlassJaccardIndex(errs_mc(c)), tally::error);
+    REQUIRE_THROWS_AS(tally::MulticlassConfusionMatrix(mc_opts(c)), tally::error);
+    REQUIRE_THROWS_AS(tally::MulticlassJaccardIndex(mc_opts(c)), tally::error);
   }
-  REQUIRE_THROWS_AS(tally::MulticlassF1Score(errs_mc(std::int64_t{1} << 62)), tally::error);
-  REQUIRE_THROWS_AS(tally::MultilabelConfusionMatrix(errs_ml(std::int64_t{1} << 62)), tally::error);
+  REQUIRE_THROWS_AS(tally::MulticlassF1Score(mc_opts(std::int64_t{1} << 62)), tally::error);
+  REQUIRE_THROWS_AS(tally::MultilabelConfusionMatrix(ml_opts(std::int64_t{1} << 62)), tally::error);
 }
 
 TEST_CASE("errors: the smallest valid sizes are accepted") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    REQUIRE_NOTHROW((void)errs_make<M>(errs_mc(2)));
+    REQUIRE_NOTHROW((void)make_metric<M>(mc_opts(2)));
   });
-  errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    REQUIRE_NOTHROW((void)errs_make<M>(errs_ml(2)));
+    REQUIRE_NOTHROW((void)make_metric<M>(ml_opts(2)));
   });
 }
 
 TEST_CASE("errors: top_k outside [1, C] is rejected, and top_k > 1 works only for the StatScores family") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     for (int k : {0, -1, 7, 100}) {
       INFO("top_k " << k);
-      auto o = errs_mc(6);
+      auto o = mc_opts(6);
       o.top_k = k;
       errs_require_ctor_error<M>(o, {"top_k", std::to_string(k)});
     }
     for (int k : {1, 2, 6}) {
       INFO("top_k " << k);
-      auto o = errs_mc(6);
+      auto o = mc_opts(6);
       o.top_k = k;
-      if (errs_is_stat_family_v<M> || k == 1) {
-        REQUIRE_NOTHROW((void)errs_make<M>(o));
+      if (is_stat_family_v<M> || k == 1) {
+        REQUIRE_NOTHROW((void)make_metric<M>(o));
       } else {
         errs_require_ctor_error<M>(o, {"top_k", std::to_string(k)});
       }
@@ -264,7 +193,7 @@ TEST_CASE("errors: threshold outside [0, 1] or NaN is rejected, 0 and 1 are vali
   auto check = [](auto tag, const char* name, auto base) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    for (double t : {-0.1, 1.1, -errs_inf, errs_inf}) {
+    for (double t : {-0.1, 1.1, -inf, inf}) {
       INFO("threshold " << t);
       auto o = base;
       o.threshold = t;
@@ -276,20 +205,19 @@ TEST_CASE("errors: threshold outside [0, 1] or NaN is rejected, 0 and 1 are vali
       errs_require_ctor_error<M>(o, {"threshold", "-0.1"});
       o.threshold = 1.1;
       errs_require_ctor_error<M>(o, {"threshold", "1.1"});
-      o.threshold = errs_nan;
+      o.threshold = qnan;
       errs_require_ctor_error<M>(o, {"threshold", "nan"});
     }
     for (double t : {0.0, 1.0, 0.5, 0.3}) {
       INFO("threshold " << t);
       auto o = base;
       o.threshold = t;
-      REQUIRE_NOTHROW((void)errs_make<M>(o));
+      REQUIRE_NOTHROW((void)make_metric<M>(o));
     }
   };
-  errs_for_each_metric<tally::Binary>(
-      [&](auto tag, const char* name) { check(tag, name, errs_bin()); });
-  errs_for_each_metric<tally::Multilabel>(
-      [&](auto tag, const char* name) { check(tag, name, errs_ml()); });
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) { check(tag, name, bin_opts()); });
+  for_each_metric<tally::Multilabel>(
+      [&](auto tag, const char* name) { check(tag, name, ml_opts(3)); });
 }
 
 TEST_CASE("errors: zero_division other than exactly 0 or 1 is rejected by every metric") {
@@ -297,7 +225,7 @@ TEST_CASE("errors: zero_division other than exactly 0 or 1 is rejected by every 
   auto check = [](auto tag, const char* name, auto base) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    for (double zd : {0.5, -1.0, 2.0, errs_nan, errs_inf, 1e-300}) {
+    for (double zd : {0.5, -1.0, 2.0, qnan, inf, 1e-300}) {
       INFO("zero_division " << zd);
       auto o = base;
       o.zero_division = zd;
@@ -307,37 +235,36 @@ TEST_CASE("errors: zero_division other than exactly 0 or 1 is rejected by every 
       auto o = base;
       o.zero_division = 0.5;
       errs_require_ctor_error<M>(o, {"zero_division", "0.5"});
-      o.zero_division = errs_nan;
+      o.zero_division = qnan;
       errs_require_ctor_error<M>(o, {"zero_division", "nan"});
     }
     for (double zd : {0.0, 1.0, -0.0}) {
       INFO("zero_division " << zd);
       auto o = base;
       o.zero_division = zd;
-      REQUIRE_NOTHROW((void)errs_make<M>(o));
+      REQUIRE_NOTHROW((void)make_metric<M>(o));
     }
   };
-  errs_for_each_metric<tally::Binary>(
-      [&](auto tag, const char* name) { check(tag, name, errs_bin()); });
-  errs_for_each_metric<tally::Multiclass>(
-      [&](auto tag, const char* name) { check(tag, name, errs_mc()); });
-  errs_for_each_metric<tally::Multilabel>(
-      [&](auto tag, const char* name) { check(tag, name, errs_ml()); });
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) { check(tag, name, bin_opts()); });
+  for_each_metric<tally::Multiclass>(
+      [&](auto tag, const char* name) { check(tag, name, mc_opts(6)); });
+  for_each_metric<tally::Multilabel>(
+      [&](auto tag, const char* name) { check(tag, name, ml_opts(3)); });
 }
 
 TEST_CASE("errors: FBetaScore rejects beta that is not finite and > 0") {
-  for (double beta : {0.0, -0.0, -1.0, errs_inf, -errs_inf, errs_nan}) {
+  for (double beta : {0.0, -0.0, -1.0, inf, -inf, qnan}) {
     INFO("beta " << beta);
-    errs_require_ctor_error<tally::BinaryFBetaScore>(errs_bin(), {"beta"}, beta);
-    errs_require_ctor_error<tally::MulticlassFBetaScore>(errs_mc(), {"beta"}, beta);
-    errs_require_ctor_error<tally::MultilabelFBetaScore>(errs_ml(), {"beta"}, beta);
+    errs_require_ctor_error<tally::BinaryFBetaScore>(bin_opts(), {"beta"}, beta);
+    errs_require_ctor_error<tally::MulticlassFBetaScore>(mc_opts(6), {"beta"}, beta);
+    errs_require_ctor_error<tally::MultilabelFBetaScore>(ml_opts(3), {"beta"}, beta);
   }
-  errs_require_ctor_error<tally::MulticlassFBetaScore>(errs_mc(), {"beta", "-2"}, -2.0);
+  errs_require_ctor_error<tally::MulticlassFBetaScore>(mc_opts(6), {"beta", "-2"}, -2.0);
   for (double beta : {1e-9, 0.5, 1.0, 2.0, 1e9}) {
     INFO("beta " << beta);
-    REQUIRE_NOTHROW(tally::BinaryFBetaScore(beta, errs_bin()));
-    REQUIRE_NOTHROW(tally::MulticlassFBetaScore(beta, errs_mc()));
-    REQUIRE_NOTHROW(tally::MultilabelFBetaScore(beta, errs_ml()));
+    REQUIRE_NOTHROW(tally::BinaryFBetaScore(beta, bin_opts()));
+    REQUIRE_NOTHROW(tally::MulticlassFBetaScore(beta, mc_opts(6)));
+    REQUIRE_NOTHROW(tally::MultilabelFBetaScore(beta, ml_opts(3)));
   }
 }
 
@@ -347,32 +274,32 @@ TEST_CASE("errors: enums cast from out-of-range integers are rejected") {
   const auto bad_norm = static_cast<tally::Normalize>(42);
   const auto neg_avg = static_cast<tally::Average>(-1);
 
-  errs_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    auto o = errs_bin();
+    auto o = bin_opts();
     o.multidim_average = bad_mdim;
     errs_require_ctor_error<M>(o, {"multidim_average", "42"});
   });
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    auto o = errs_mc();
+    auto o = mc_opts(6);
     o.multidim_average = bad_mdim;
     errs_require_ctor_error<M>(o, {"multidim_average", "42"});
-    o = errs_mc();
+    o = mc_opts(6);
     o.average = bad_avg;
     errs_require_ctor_error<M>(o, {"average", "42"});
     o.average = neg_avg;
     errs_require_ctor_error<M>(o, {"average", "-1"});
   });
-  errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    auto o = errs_ml();
+    auto o = ml_opts(3);
     o.multidim_average = bad_mdim;
     errs_require_ctor_error<M>(o, {"multidim_average", "42"});
-    o = errs_ml();
+    o = ml_opts(3);
     o.average = bad_avg;
     errs_require_ctor_error<M>(o, {"average", "42"});
   });
@@ -381,23 +308,23 @@ TEST_CASE("errors: enums cast from out-of-range integers are rejected") {
     REQUIRE_THROWS_AS(make(), tally::error);
     errs_require_message(make, {"normalize", "42"});
   };
-  norm_error([&] { return tally::BinaryConfusionMatrix(errs_bin(), bad_norm); });
-  norm_error([&] { return tally::MulticlassConfusionMatrix(errs_mc(), bad_norm); });
-  norm_error([&] { return tally::MultilabelConfusionMatrix(errs_ml(), bad_norm); });
+  norm_error([&] { return tally::BinaryConfusionMatrix(bin_opts(), bad_norm); });
+  norm_error([&] { return tally::MulticlassConfusionMatrix(mc_opts(6), bad_norm); });
+  norm_error([&] { return tally::MultilabelConfusionMatrix(ml_opts(3), bad_norm); });
   for (auto n : {tally::Normalize::none, tally::Normalize::target, tally::Normalize::pred,
                  tally::Normalize::all}) {
-    REQUIRE_NOTHROW(tally::BinaryConfusionMatrix(errs_bin(), n));
-    REQUIRE_NOTHROW(tally::MulticlassConfusionMatrix(errs_mc(), n));
-    REQUIRE_NOTHROW(tally::MultilabelConfusionMatrix(errs_ml(), n));
+    REQUIRE_NOTHROW(tally::BinaryConfusionMatrix(bin_opts(), n));
+    REQUIRE_NOTHROW(tally::MulticlassConfusionMatrix(mc_opts(6), n));
+    REQUIRE_NOTHROW(tally::MultilabelConfusionMatrix(ml_opts(3), n));
   }
 }
 
 TEST_CASE("errors: samplewise is rejected by ConfusionMatrix and JaccardIndex") {
-  auto b = errs_bin();
+  auto b = bin_opts();
   b.multidim_average = tally::MultidimAverage::samplewise;
-  auto c = errs_mc();
+  auto c = mc_opts(6);
   c.multidim_average = tally::MultidimAverage::samplewise;
-  auto l = errs_ml();
+  auto l = ml_opts(3);
   l.multidim_average = tally::MultidimAverage::samplewise;
   errs_require_ctor_error<tally::BinaryConfusionMatrix>(b, {"samplewise"});
   errs_require_ctor_error<tally::MulticlassConfusionMatrix>(c, {"samplewise"});
@@ -417,22 +344,22 @@ TEST_CASE("errors: any int64 ignore_index is a valid option") {
         std::int64_t{0}, std::int64_t{1}, std::int64_t{5}, std::int64_t{6}, std::int64_t{255},
         std::numeric_limits<std::int64_t>::max()}) {
     INFO("ignore_index " << ii);
-    errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+    for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
       using M = typename decltype(tag)::type;
       INFO(name);
-      M m = errs_make<M>(errs_mc(6, ii));
+      M m = make_metric<M>(mc_opts(6, ii));
       REQUIRE_NOTHROW(errs_good_mc(m));
     });
-    errs_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+    for_each_metric<tally::Binary>([&](auto tag, const char* name) {
       using M = typename decltype(tag)::type;
       INFO(name);
-      M m = errs_make<M>(errs_bin(ii));
+      M m = make_metric<M>(bin_opts(ii));
       REQUIRE_NOTHROW(errs_good_bin(m));
     });
-    errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+    for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
       using M = typename decltype(tag)::type;
       INFO(name);
-      M m = errs_make<M>(errs_ml(3, ii));
+      M m = make_metric<M>(ml_opts(3, ii));
       REQUIRE_NOTHROW(errs_good_ml(m));
     });
   }
@@ -443,10 +370,10 @@ TEST_CASE("errors: any int64 ignore_index is a valid option") {
 // ------------------------------------------------------------------------------------------------
 
 TEST_CASE("errors: multiclass target values outside 0 to C-1 that are not ignore_index") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    const M m = errs_make<M>(errs_mc(6));
+    const M m = make_metric<M>(mc_opts(6));
     const std::vector<int> p3{0, 1, 2};
     struct BadTarget {
       std::vector<long long> target;
@@ -464,27 +391,26 @@ TEST_CASE("errors: multiclass target values outside 0 to C-1 that are not ignore
     for (const auto& c : cases) {
       INFO("target " << c.value << " at " << c.index);
       errs_require_update_rejected(
-          m, [](M& x) { errs_good_mc(x); },
-          [&](M& x) { x.update(errs_view(p3), errs_view(c.target)); },
+          m, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(view_of(p3), view_of(c.target)); },
           {"target", c.value, c.index, "[0, 6)"});
     }
 
     // With an out-of-range ignore_index set, a different bad value names ii too.
-    const M m255 = errs_make<M>(errs_mc(6, 255));
+    const M m255 = make_metric<M>(mc_opts(6, 255));
     const std::vector<int> p2{0, 1};
     const std::vector<int> t2{0, 7};
     errs_require_update_rejected(
-        m255, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(errs_view(p2), errs_view(t2)); },
+        m255, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(view_of(p2), view_of(t2)); },
         {"target", "7", "index 1", "[0, 6)", "255"});
 
     // Negative labels in signed narrow types.
     const std::vector<std::int8_t> t8{0, -1};
     errs_require_update_rejected(
-        m, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(errs_view(p2), errs_view(t8)); },
+        m, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(view_of(p2), view_of(t8)); },
         {"target", "-1", "index 1"});
     const std::vector<std::int16_t> t16{-3, 0};
     errs_require_update_rejected(
-        m, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(errs_view(p2), errs_view(t16)); },
+        m, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(view_of(p2), view_of(t16)); },
         {"target", "-3", "index 0"});
 
     // Score input: the target is checked the same way.
@@ -493,14 +419,14 @@ TEST_CASE("errors: multiclass target values outside 0 to C-1 that are not ignore
     errs_require_update_rejected(
         m, [](M& x) { errs_good_mc(x); },
         [&](M& x) {
-          x.update(errs_view(s2, Shape{2, 6}), errs_view(t2bad));
+          x.update(view_of(s2, Shape{2, 6}), view_of(t2bad));
         },
         {"target", "6", "index 1", "[0, 6)"});
   });
 }
 
 TEST_CASE("errors: a uint8 255 is compared by value with ignore_index") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     const std::vector<std::uint8_t> t{0, 255};
@@ -508,37 +434,37 @@ TEST_CASE("errors: a uint8 255 is compared by value with ignore_index") {
     for (std::int64_t ii : {std::int64_t{-1}, std::int64_t{-100}, std::int64_t{-255}}) {
       INFO("ignore_index " << ii);
       errs_require_update_rejected(
-          errs_make<M>(errs_mc(6, ii)), [](M& x) { errs_good_mc(x); },
-          [&](M& x) { x.update(errs_view(p), errs_view(t)); },
+          make_metric<M>(mc_opts(6, ii)), [](M& x) { errs_good_mc(x); },
+          [&](M& x) { x.update(view_of(p), view_of(t)); },
           {"target", "255", "index 1", std::to_string(ii)});
     }
-    errs_require_accepted(errs_make<M>(errs_mc(6, 255)),
-                          [&](M& x) { x.update(errs_view(p), errs_view(t)); });
+    errs_require_accepted(make_metric<M>(mc_opts(6, 255)),
+                          [&](M& x) { x.update(view_of(p), view_of(t)); });
   });
-  errs_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     const std::vector<std::uint8_t> t{0, 1, 255};
     const std::vector<std::uint8_t> p{0, 1, 1};
     errs_require_update_rejected(
-        errs_make<M>(errs_bin(-1)), [](M& x) { errs_good_bin(x); },
-        [&](M& x) { x.update(errs_view(p), errs_view(t)); }, {"target", "255", "index 2"});
-    errs_require_accepted(errs_make<M>(errs_bin(255)),
-                          [&](M& x) { x.update(errs_view(p), errs_view(t)); });
+        make_metric<M>(bin_opts(-1)), [](M& x) { errs_good_bin(x); },
+        [&](M& x) { x.update(view_of(p), view_of(t)); }, {"target", "255", "index 2"});
+    errs_require_accepted(make_metric<M>(bin_opts(255)),
+                          [&](M& x) { x.update(view_of(p), view_of(t)); });
   });
-  errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     const std::vector<std::uint8_t> t{0, 1, 255, 1, 0, 0};
     const std::vector<std::uint8_t> p{0, 1, 1, 1, 1, 0};
     errs_require_update_rejected(
-        errs_make<M>(errs_ml(3, -1)), [](M& x) { errs_good_ml(x); },
+        make_metric<M>(ml_opts(3, -1)), [](M& x) { errs_good_ml(x); },
         [&](M& x) {
-          x.update(errs_view(p, Shape{2, 3}), errs_view(t, Shape{2, 3}));
+          x.update(view_of(p, Shape{2, 3}), view_of(t, Shape{2, 3}));
         },
         {"target", "255", "index 2"});
-    errs_require_accepted(errs_make<M>(errs_ml(3, 255)), [&](M& x) {
-      x.update(errs_view(p, Shape{2, 3}), errs_view(t, Shape{2, 3}));
+    errs_require_accepted(make_metric<M>(ml_opts(3, 255)), [&](M& x) {
+      x.update(view_of(p, Shape{2, 3}), view_of(t, Shape{2, 3}));
     });
   });
 }
@@ -553,16 +479,16 @@ TEST_CASE("errors: uint64 labels above INT64_MAX are named with their own value"
     INFO("value " << v);
     const std::vector<std::uint64_t> bad{0, v, 2};
     const std::string text = std::to_string(v);
-    errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+    for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
       using M = typename decltype(tag)::type;
       INFO(name);
       errs_require_update_rejected(
-          errs_make<M>(errs_mc(6)), [](M& x) { errs_good_mc(x); },
-          [&](M& x) { x.update(errs_view(good), errs_view(bad)); },
+          make_metric<M>(mc_opts(6)), [](M& x) { errs_good_mc(x); },
+          [&](M& x) { x.update(view_of(good), view_of(bad)); },
           {"target value " + text + " at index 1", "cannot be an ignore_index"});
       errs_require_update_rejected(
-          errs_make<M>(errs_mc(6, -1)), [](M& x) { errs_good_mc(x); },
-          [&](M& x) { x.update(errs_view(bad), errs_view(good)); },
+          make_metric<M>(mc_opts(6, -1)), [](M& x) { errs_good_mc(x); },
+          [&](M& x) { x.update(view_of(bad), view_of(good)); },
           {"preds value " + text + " at index 1", "outside [0, 6)"});
     });
     tally::DiceScore::Options o;
@@ -571,20 +497,20 @@ TEST_CASE("errors: uint64 labels above INT64_MAX are named with their own value"
     errs_require_update_rejected(
         tally::DiceScore(o),
         [&](tally::DiceScore& x) {
-          x.update(errs_view(good, Shape{1, 3}), errs_view(good, Shape{1, 3}));
+          x.update(view_of(good, Shape{1, 3}), view_of(good, Shape{1, 3}));
         },
         [&](tally::DiceScore& x) {
-          x.update(errs_view(good, Shape{1, 3}), errs_view(bad, Shape{1, 3}));
+          x.update(view_of(good, Shape{1, 3}), view_of(bad, Shape{1, 3}));
         },
         {"target value " + text + " at index 1"});
   }
 }
 
 TEST_CASE("errors: multiclass pred labels are checked at kept positions only") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    const M m = errs_make<M>(errs_mc(6));
+    const M m = make_metric<M>(mc_opts(6));
     const std::vector<long long> t3{0, 1, 1};
     for (long long bad : {6LL, 255LL, -1LL}) {
       for (std::size_t at = 0; at < 3; ++at) {
@@ -592,92 +518,92 @@ TEST_CASE("errors: multiclass pred labels are checked at kept positions only") {
         p[at] = bad;
         INFO("pred " << bad << " at " << at);
         errs_require_update_rejected(
-            m, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(errs_view(p), errs_view(t3)); },
+            m, [](M& x) { errs_good_mc(x); }, [&](M& x) { x.update(view_of(p), view_of(t3)); },
             {"pred", std::to_string(bad), "index " + std::to_string(at), "[0, 6)"});
       }
     }
     // The same values at an ignored position are not checked (out-of-range and in-range ii).
     const std::vector<long long> p_bad{0, 6, -1, 255};
-    errs_require_accepted(errs_make<M>(errs_mc(6, 255)), [&](M& x) {
-      x.update(errs_view(p_bad), errs_view(std::vector<long long>{0, 255, 255, 255}));
+    errs_require_accepted(make_metric<M>(mc_opts(6, 255)), [&](M& x) {
+      x.update(view_of(p_bad), view_of(std::vector<long long>{0, 255, 255, 255}));
     });
-    errs_require_accepted(errs_make<M>(errs_mc(6, 2)), [&](M& x) {
-      x.update(errs_view(p_bad), errs_view(std::vector<long long>{0, 2, 2, 2}));
+    errs_require_accepted(make_metric<M>(mc_opts(6, 2)), [&](M& x) {
+      x.update(view_of(p_bad), view_of(std::vector<long long>{0, 2, 2, 2}));
     });
-    errs_require_accepted(errs_make<M>(errs_mc(6, -1)), [&](M& x) {
-      x.update(errs_view(p_bad), errs_view(std::vector<long long>{0, -1, -1, -1}));
+    errs_require_accepted(make_metric<M>(mc_opts(6, -1)), [&](M& x) {
+      x.update(view_of(p_bad), view_of(std::vector<long long>{0, -1, -1, -1}));
     });
     // A pred equal to an out-of-range ignore_index at a KEPT position is an error.
     const std::vector<long long> p_ii{0, 255};
     const std::vector<long long> t_kept{0, 1};
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6, 255)), [](M& x) { errs_good_mc(x); },
-        [&](M& x) { x.update(errs_view(p_ii), errs_view(t_kept)); }, {"pred", "255", "index 1"});
+        make_metric<M>(mc_opts(6, 255)), [](M& x) { errs_good_mc(x); },
+        [&](M& x) { x.update(view_of(p_ii), view_of(t_kept)); }, {"pred", "255", "index 1"});
     const std::vector<long long> p_m1{-1, 0};
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6, -1)), [](M& x) { errs_good_mc(x); },
-        [&](M& x) { x.update(errs_view(p_m1), errs_view(t_kept)); }, {"pred", "-1", "index 0"});
+        make_metric<M>(mc_opts(6, -1)), [](M& x) { errs_good_mc(x); },
+        [&](M& x) { x.update(view_of(p_m1), view_of(t_kept)); }, {"pred", "-1", "index 0"});
   });
 }
 
 TEST_CASE("errors: NaN in multiclass scores, also at an ignored position") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     std::vector<double> s(12, 0.1);
-    s[9] = errs_nan;  // row 1, class 3
+    s[9] = qnan;  // row 1, class 3
     const std::vector<int> t{0, 1};
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6)), [](M& x) { errs_good_mc(x); },
+        make_metric<M>(mc_opts(6)), [](M& x) { errs_good_mc(x); },
         [&](M& x) {
-          x.update(errs_view(s, Shape{2, 6}), errs_view(t));
+          x.update(view_of(s, Shape{2, 6}), view_of(t));
         },
         {"pred", "nan", "index 9"});
     const std::vector<int> t_ign{0, 255};
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6, 255)), [](M& x) { errs_good_mc(x); },
+        make_metric<M>(mc_opts(6, 255)), [](M& x) { errs_good_mc(x); },
         [&](M& x) {
-          x.update(errs_view(s, Shape{2, 6}), errs_view(t_ign));
+          x.update(view_of(s, Shape{2, 6}), view_of(t_ign));
         },
         {"nan"});
     std::vector<float> sf(12, 0.1f);
     sf[0] = std::numeric_limits<float>::quiet_NaN();
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6)), [](M& x) { errs_good_mc(x); },
+        make_metric<M>(mc_opts(6)), [](M& x) { errs_good_mc(x); },
         [&](M& x) {
-          x.update(errs_view(sf, Shape{2, 6}), errs_view(t));
+          x.update(view_of(sf, Shape{2, 6}), view_of(t));
         },
         {"nan", "index 0"});
     // +-inf are valid scores.
     std::vector<double> si(12, 0.1);
-    si[1] = errs_inf;
-    si[6] = -errs_inf;
-    errs_require_accepted(errs_make<M>(errs_mc(6)), [&](M& x) {
-      x.update(errs_view(si, Shape{2, 6}), errs_view(t));
+    si[1] = inf;
+    si[6] = -inf;
+    errs_require_accepted(make_metric<M>(mc_opts(6)), [&](M& x) {
+      x.update(view_of(si, Shape{2, 6}), view_of(t));
     });
   });
 }
 
 TEST_CASE("errors: multiclass floating preds with the target's shape are not labels") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     const std::vector<double> pd{0, 1, 2};
     const std::vector<float> pf{0, 1, 2};
     const std::vector<int> t{0, 1, 2};
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6)), [](M& x) { errs_good_mc(x); },
-        [&](M& x) { x.update(errs_view(pd), errs_view(t)); }, {"pred"});
+        make_metric<M>(mc_opts(6)), [](M& x) { errs_good_mc(x); },
+        [&](M& x) { x.update(view_of(pd), view_of(t)); }, {"pred"});
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6)), [](M& x) { errs_good_mc(x); },
-        [&](M& x) { x.update(errs_view(pf), errs_view(t)); }, {"pred"});
+        make_metric<M>(mc_opts(6)), [](M& x) { errs_good_mc(x); },
+        [&](M& x) { x.update(view_of(pf), view_of(t)); }, {"pred"});
     // (N, S) float preds with an (N, S) target, too.
     const std::vector<double> p2(6, 1.0);
     const std::vector<int> t2(6, 1);
     errs_require_update_rejected(
-        errs_make<M>(errs_mc(6)), [](M& x) { errs_good_mc(x); },
+        make_metric<M>(mc_opts(6)), [](M& x) { errs_good_mc(x); },
         [&](M& x) {
-          x.update(errs_view(p2, Shape{2, 3}), errs_view(t2, Shape{2, 3}));
+          x.update(view_of(p2, Shape{2, 3}), view_of(t2, Shape{2, 3}));
         },
         {"pred"});
   });
@@ -687,53 +613,52 @@ TEST_CASE("errors: top_k > 1 needs floating scores") {
   auto check = [](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    auto o = errs_mc(6);
+    auto o = mc_opts(6);
     o.top_k = 2;
     const std::vector<int> p{0, 1, 2};
     const std::vector<int> t{0, 1, 1};
     std::vector<double> s(18, 0.0);
     errs_require_update_rejected(
-        errs_make<M>(o),
+        make_metric<M>(o),
         [&](M& x) {
-          x.update(errs_view(s, Shape{3, 6}), errs_view(t));
+          x.update(view_of(s, Shape{3, 6}), view_of(t));
         },
-        [&](M& x) { x.update(errs_view(p), errs_view(t)); }, {"top_k"});
+        [&](M& x) { x.update(view_of(p), view_of(t)); }, {"top_k"});
   };
-  check(errs_tag<tally::MulticlassStatScores>{}, "StatScores");
-  check(errs_tag<tally::MulticlassPrecision>{}, "Precision");
-  check(errs_tag<tally::MulticlassRecall>{}, "Recall");
-  check(errs_tag<tally::MulticlassSpecificity>{}, "Specificity");
-  check(errs_tag<tally::MulticlassAccuracy>{}, "Accuracy");
-  check(errs_tag<tally::MulticlassF1Score>{}, "F1Score");
-  check(errs_tag<tally::MulticlassFBetaScore>{}, "FBetaScore");
+  check(metric_tag<tally::MulticlassStatScores>{}, "StatScores");
+  check(metric_tag<tally::MulticlassPrecision>{}, "Precision");
+  check(metric_tag<tally::MulticlassRecall>{}, "Recall");
+  check(metric_tag<tally::MulticlassSpecificity>{}, "Specificity");
+  check(metric_tag<tally::MulticlassAccuracy>{}, "Accuracy");
+  check(metric_tag<tally::MulticlassF1Score>{}, "F1Score");
+  check(metric_tag<tally::MulticlassFBetaScore>{}, "FBetaScore");
 }
 
 TEST_CASE("errors: multiclass shapes") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    const M m = errs_make<M>(errs_mc(6));
+    const M m = make_metric<M>(mc_opts(6));
     auto good = [](M& x) { errs_good_mc(x); };
 
     {  // labels of different shapes
       const std::vector<int> p{0, 1, 2};
       const std::vector<int> t{0, 1, 2, 3};
-      errs_require_update_rejected(m, good, [&](M& x) { x.update(errs_view(p), errs_view(t)); },
+      errs_require_update_rejected(m, good, [&](M& x) { x.update(view_of(p), view_of(t)); },
                                    {"shape", "(3)", "(4)"});
       const std::vector<int> p6(6, 0);
-      errs_require_update_rejected(
-          m, good,
-          [&](M& x) {
-            x.update(errs_view(p6, Shape{2, 3}), errs_view(p6, Shape{3, 2}));
-          },
-          {"(2, 3)", "(3, 2)"});
+      errs_require_update_rejected(m, good,
+                                   [&](M& x) {
+                                     x.update(view_of(p6, Shape{2, 3}), view_of(p6, Shape{3, 2}));
+                                   },
+                                   {"(2, 3)", "(3, 2)"});
     }
     {  // scores whose other axes differ from target's
       const std::vector<double> s(12, 0.5);
       const std::vector<int> t3{0, 1, 2};
       errs_require_update_rejected(m, good,
                                    [&](M& x) {
-                                     x.update(errs_view(s, Shape{2, 6}), errs_view(t3));
+                                     x.update(view_of(s, Shape{2, 6}), view_of(t3));
                                    },
                                    {});
       const std::vector<double> s3(36, 0.5);
@@ -741,21 +666,20 @@ TEST_CASE("errors: multiclass shapes") {
       errs_require_update_rejected(
           m, good,
           [&](M& x) {
-            x.update(errs_view(s3, Shape{2, 6, 3}), errs_view(t8, Shape{2, 4}));
+            x.update(view_of(s3, Shape{2, 6, 3}), view_of(t8, Shape{2, 4}));
           },
           {});
       // Two more axes than target.
-      errs_require_update_rejected(
-          m, good,
-          [&](M& x) {
-            x.update(errs_view(s3, Shape{2, 6, 3}), errs_view(t3, Shape{3}));
-          },
-          {});
+      errs_require_update_rejected(m, good,
+                                   [&](M& x) {
+                                     x.update(view_of(s3, Shape{2, 6, 3}), view_of(t3, Shape{3}));
+                                   },
+                                   {});
       // Scores with fewer axes than target.
       const std::vector<int> t12(12, 0);
       errs_require_update_rejected(m, good,
                                    [&](M& x) {
-                                     x.update(errs_view(s, Shape{12}), errs_view(t12, Shape{2, 6}));
+                                     x.update(view_of(s, Shape{12}), view_of(t12, Shape{2, 6}));
                                    },
                                    {});
     }
@@ -765,12 +689,12 @@ TEST_CASE("errors: multiclass shapes") {
       const std::vector<double> s7(14, 0.5);
       errs_require_update_rejected(m, good,
                                    [&](M& x) {
-                                     x.update(errs_view(s5, Shape{2, 5}), errs_view(t));
+                                     x.update(view_of(s5, Shape{2, 5}), view_of(t));
                                    },
                                    {"5", "6"});
       errs_require_update_rejected(m, good,
                                    [&](M& x) {
-                                     x.update(errs_view(s7, Shape{2, 7}), errs_view(t));
+                                     x.update(view_of(s7, Shape{2, 7}), view_of(t));
                                    },
                                    {"7", "6"});
       const std::vector<double> s53(30, 0.5);
@@ -778,7 +702,7 @@ TEST_CASE("errors: multiclass shapes") {
       errs_require_update_rejected(
           m, good,
           [&](M& x) {
-            x.update(errs_view(s53, Shape{2, 5, 3}), errs_view(t23, Shape{2, 3}));
+            x.update(view_of(s53, Shape{2, 5, 3}), view_of(t23, Shape{2, 3}));
           },
           {"5", "6"});
     }
@@ -790,7 +714,7 @@ TEST_CASE("errors: multiclass shapes") {
       // Scores (C) against a rank-0 target.
       const std::vector<double> s(6, 0.5);
       errs_require_update_rejected(
-          m, good, [&](M& x) { x.update(errs_view(s, Shape{6}), cview<int>(&t0, Shape{})); }, {});
+          m, good, [&](M& x) { x.update(view_of(s, Shape{6}), cview<int>(&t0, Shape{})); }, {});
     }
   });
 }
@@ -799,29 +723,29 @@ TEST_CASE("errors: multiclass samplewise needs rank 2 labels / rank 3 scores") {
   auto check = [](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    auto o = errs_mc(6);
+    auto o = mc_opts(6);
     o.multidim_average = tally::MultidimAverage::samplewise;
-    const M m = errs_make<M>(o);
+    const M m = make_metric<M>(o);
     const std::vector<int> p6{0, 1, 2, 3, 4, 5};
     const std::vector<int> t6{0, 1, 2, 3, 4, 4};
-    auto good = [&](M& x) { x.update(errs_view(p6, Shape{2, 3}), errs_view(t6, Shape{2, 3})); };
-    errs_require_update_rejected(m, good, [&](M& x) { x.update(errs_view(p6), errs_view(t6)); },
+    auto good = [&](M& x) { x.update(view_of(p6, Shape{2, 3}), view_of(t6, Shape{2, 3})); };
+    errs_require_update_rejected(m, good, [&](M& x) { x.update(view_of(p6), view_of(t6)); },
                                  {"samplewise"});
     const std::vector<double> s(12, 0.5);
     const std::vector<int> t2{0, 1};
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(s, Shape{2, 6}), errs_view(t2));
+                                   x.update(view_of(s, Shape{2, 6}), view_of(t2));
                                  },
                                  {"samplewise"});
   };
-  check(errs_tag<tally::MulticlassStatScores>{}, "StatScores");
-  check(errs_tag<tally::MulticlassPrecision>{}, "Precision");
-  check(errs_tag<tally::MulticlassRecall>{}, "Recall");
-  check(errs_tag<tally::MulticlassSpecificity>{}, "Specificity");
-  check(errs_tag<tally::MulticlassAccuracy>{}, "Accuracy");
-  check(errs_tag<tally::MulticlassF1Score>{}, "F1Score");
-  check(errs_tag<tally::MulticlassFBetaScore>{}, "FBetaScore");
+  check(metric_tag<tally::MulticlassStatScores>{}, "StatScores");
+  check(metric_tag<tally::MulticlassPrecision>{}, "Precision");
+  check(metric_tag<tally::MulticlassRecall>{}, "Recall");
+  check(metric_tag<tally::MulticlassSpecificity>{}, "Specificity");
+  check(metric_tag<tally::MulticlassAccuracy>{}, "Accuracy");
+  check(metric_tag<tally::MulticlassF1Score>{}, "F1Score");
+  check(metric_tag<tally::MulticlassFBetaScore>{}, "FBetaScore");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -829,53 +753,53 @@ TEST_CASE("errors: multiclass samplewise needs rank 2 labels / rank 3 scores") {
 // ------------------------------------------------------------------------------------------------
 
 TEST_CASE("errors: binary target and pred values outside {0, 1}") {
-  errs_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    const M m = errs_make<M>(errs_bin());
+    const M m = make_metric<M>(bin_opts());
     auto good = [](M& x) { errs_good_bin(x); };
     const std::vector<int> p{0, 1, 1};
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(p), errs_view(std::vector<int>{0, 1, 2}));
+                                   x.update(view_of(p), view_of(std::vector<int>{0, 1, 2}));
                                  },
                                  {"target", "2", "index 2"});
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(p), errs_view(std::vector<int>{-1, 1, 0}));
+                                   x.update(view_of(p), view_of(std::vector<int>{-1, 1, 0}));
                                  },
                                  {"target", "-1", "index 0"});
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(p), errs_view(std::vector<int>{0, 255, 0}));
+                                   x.update(view_of(p), view_of(std::vector<int>{0, 255, 0}));
                                  },
                                  {"target", "255", "index 1"});
     // With ignore_index set, another bad value is still an error and names ii.
-    errs_require_update_rejected(errs_make<M>(errs_bin(-1)), good,
+    errs_require_update_rejected(make_metric<M>(bin_opts(-1)), good,
                                  [&](M& x) {
-                                   x.update(errs_view(p), errs_view(std::vector<int>{0, 2, -1}));
+                                   x.update(view_of(p), view_of(std::vector<int>{0, 2, -1}));
                                  },
                                  {"target", "2", "index 1", "-1"});
     const std::vector<int> t{0, 1, 1};
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(std::vector<int>{0, 2, 1}), errs_view(t));
+                                   x.update(view_of(std::vector<int>{0, 2, 1}), view_of(t));
                                  },
                                  {"pred", "2", "index 1"});
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(std::vector<int>{0, 1, -1}), errs_view(t));
+                                   x.update(view_of(std::vector<int>{0, 1, -1}), view_of(t));
                                  },
                                  {"pred", "-1", "index 2"});
     // A pred equal to an out-of-range ii at a kept position is an error...
-    errs_require_update_rejected(errs_make<M>(errs_bin(255)), good,
+    errs_require_update_rejected(make_metric<M>(bin_opts(255)), good,
                                  [&](M& x) {
-                                   x.update(errs_view(std::vector<int>{255, 1, 1}), errs_view(t));
+                                   x.update(view_of(std::vector<int>{255, 1, 1}), view_of(t));
                                  },
                                  {"pred", "255", "index 0"});
     // ... and any pred at an ignored position is not checked.
-    errs_require_accepted(errs_make<M>(errs_bin(-1)), [&](M& x) {
-      x.update(errs_view(std::vector<int>{0, -1, 7}), errs_view(std::vector<int>{0, -1, -1}));
+    errs_require_accepted(make_metric<M>(bin_opts(-1)), [&](M& x) {
+      x.update(view_of(std::vector<int>{0, -1, 7}), view_of(std::vector<int>{0, -1, -1}));
     });
     // bool targets and preds are fine.
     const bool bp[3] = {false, true, true};
@@ -886,75 +810,75 @@ TEST_CASE("errors: binary target and pred values outside {0, 1}") {
 }
 
 TEST_CASE("errors: NaN in binary and multilabel float preds, also at an ignored position") {
-  errs_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     const std::vector<int> t{0, 1, 1};
     errs_require_update_rejected(
-        errs_make<M>(errs_bin()), [](M& x) { errs_good_bin(x); },
+        make_metric<M>(bin_opts()), [](M& x) { errs_good_bin(x); },
         [&](M& x) {
-          x.update(errs_view(std::vector<double>{0.2, errs_nan, 0.9}), errs_view(t));
+          x.update(view_of(std::vector<double>{0.2, qnan, 0.9}), view_of(t));
         },
         {"pred", "nan", "index 1"});
     errs_require_update_rejected(
-        errs_make<M>(errs_bin(-1)), [](M& x) { errs_good_bin(x); },
+        make_metric<M>(bin_opts(-1)), [](M& x) { errs_good_bin(x); },
         [&](M& x) {
-          x.update(errs_view(std::vector<float>{0.2f, 0.7f, std::nanf("")}),
-                   errs_view(std::vector<int>{0, 1, -1}));
+          x.update(view_of(std::vector<float>{0.2f, 0.7f, std::nanf("")}),
+                   view_of(std::vector<int>{0, 1, -1}));
         },
         {"nan", "index 2"});
     // inf is valid (it triggers the sigmoid).
-    errs_require_accepted(errs_make<M>(errs_bin()), [&](M& x) {
-      x.update(errs_view(std::vector<double>{-errs_inf, 0.2, errs_inf}), errs_view(t));
+    errs_require_accepted(make_metric<M>(bin_opts()), [&](M& x) {
+      x.update(view_of(std::vector<double>{-inf, 0.2, inf}), view_of(t));
     });
   });
-  errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    std::vector<double> p{0.1, 0.9, 0.2, 0.3, errs_nan, 0.8};
+    std::vector<double> p{0.1, 0.9, 0.2, 0.3, qnan, 0.8};
     const std::vector<int> t{0, 1, 0, 1, 1, 0};
     errs_require_update_rejected(
-        errs_make<M>(errs_ml()), [](M& x) { errs_good_ml(x); },
+        make_metric<M>(ml_opts(3)), [](M& x) { errs_good_ml(x); },
         [&](M& x) {
-          x.update(errs_view(p, Shape{2, 3}), errs_view(t, Shape{2, 3}));
+          x.update(view_of(p, Shape{2, 3}), view_of(t, Shape{2, 3}));
         },
         {"pred", "nan", "index 4"});
     const std::vector<int> t_ign{0, 1, 0, 1, 255, 0};
     errs_require_update_rejected(
-        errs_make<M>(errs_ml(3, 255)), [](M& x) { errs_good_ml(x); },
+        make_metric<M>(ml_opts(3, 255)), [](M& x) { errs_good_ml(x); },
         [&](M& x) {
-          x.update(errs_view(p, Shape{2, 3}), errs_view(t_ign, Shape{2, 3}));
+          x.update(view_of(p, Shape{2, 3}), view_of(t_ign, Shape{2, 3}));
         },
         {"nan", "index 4"});
   });
 }
 
 TEST_CASE("errors: binary shapes and ranks") {
-  errs_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    const M m = errs_make<M>(errs_bin());
+    const M m = make_metric<M>(bin_opts());
     auto good = [](M& x) { errs_good_bin(x); };
     const std::vector<int> v6{0, 1, 0, 1, 1, 0};
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(std::vector<int>{0, 1, 1}), errs_view(v6));
+                                   x.update(view_of(std::vector<int>{0, 1, 1}), view_of(v6));
                                  },
                                  {"(3)", "(6)"});
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(v6, Shape{2, 3}), errs_view(v6, Shape{3, 2}));
+                                   x.update(view_of(v6, Shape{2, 3}), view_of(v6, Shape{3, 2}));
                                  },
                                  {"(2, 3)", "(3, 2)"});
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(v6, Shape{6}), errs_view(v6, Shape{6, 1}));
+                                   x.update(view_of(v6, Shape{6}), view_of(v6, Shape{6, 1}));
                                  },
                                  {});
     const std::vector<double> f6{0.1, 0.2, 0.3, 0.4, 0.5, 0.6};
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(f6, Shape{2, 3}), errs_view(v6, Shape{6}));
+                                   x.update(view_of(f6, Shape{2, 3}), view_of(v6, Shape{6}));
                                  },
                                  {});
     const int one = 1;
@@ -968,23 +892,23 @@ TEST_CASE("errors: binary shapes and ranks") {
   auto samplewise = [](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    auto o = errs_bin();
+    auto o = bin_opts();
     o.multidim_average = tally::MultidimAverage::samplewise;
     const std::vector<int> v6{0, 1, 0, 1, 1, 0};
     errs_require_update_rejected(
-        errs_make<M>(o),
+        make_metric<M>(o),
         [&](M& x) {
-          x.update(errs_view(v6, Shape{2, 3}), errs_view(v6, Shape{2, 3}));
+          x.update(view_of(v6, Shape{2, 3}), view_of(v6, Shape{2, 3}));
         },
-        [&](M& x) { x.update(errs_view(v6), errs_view(v6)); }, {"samplewise"});
+        [&](M& x) { x.update(view_of(v6), view_of(v6)); }, {"samplewise"});
   };
-  samplewise(errs_tag<tally::BinaryStatScores>{}, "StatScores");
-  samplewise(errs_tag<tally::BinaryPrecision>{}, "Precision");
-  samplewise(errs_tag<tally::BinaryRecall>{}, "Recall");
-  samplewise(errs_tag<tally::BinarySpecificity>{}, "Specificity");
-  samplewise(errs_tag<tally::BinaryAccuracy>{}, "Accuracy");
-  samplewise(errs_tag<tally::BinaryF1Score>{}, "F1Score");
-  samplewise(errs_tag<tally::BinaryFBetaScore>{}, "FBetaScore");
+  samplewise(metric_tag<tally::BinaryStatScores>{}, "StatScores");
+  samplewise(metric_tag<tally::BinaryPrecision>{}, "Precision");
+  samplewise(metric_tag<tally::BinaryRecall>{}, "Recall");
+  samplewise(metric_tag<tally::BinarySpecificity>{}, "Specificity");
+  samplewise(metric_tag<tally::BinaryAccuracy>{}, "Accuracy");
+  samplewise(metric_tag<tally::BinaryF1Score>{}, "F1Score");
+  samplewise(metric_tag<tally::BinaryFBetaScore>{}, "FBetaScore");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -992,62 +916,61 @@ TEST_CASE("errors: binary shapes and ranks") {
 // ------------------------------------------------------------------------------------------------
 
 TEST_CASE("errors: multilabel values, label axis, shapes and ranks") {
-  errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    const M m = errs_make<M>(errs_ml(3));
+    const M m = make_metric<M>(ml_opts(3));
     auto good = [](M& x) { errs_good_ml(x); };
     const std::vector<int> ok{0, 1, 0, 1, 1, 0};
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
                                    x.update(
-                                       errs_view(ok, Shape{2, 3}),
-                                       errs_view(std::vector<int>{0, 1, 0, 1, 1, 2}, Shape{2, 3}));
+                                       view_of(ok, Shape{2, 3}),
+                                       view_of(std::vector<int>{0, 1, 0, 1, 1, 2}, Shape{2, 3}));
                                  },
                                  {"target", "2", "index 5"});
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
                                    x.update(
-                                       errs_view(ok, Shape{2, 3}),
-                                       errs_view(std::vector<int>{0, -1, 0, 1, 1, 0}, Shape{2, 3}));
+                                       view_of(ok, Shape{2, 3}),
+                                       view_of(std::vector<int>{0, -1, 0, 1, 1, 0}, Shape{2, 3}));
                                  },
                                  {"target", "-1", "index 1"});
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
                                    x.update(
-                                       errs_view(std::vector<int>{0, 1, 0, 2, 1, 0}, Shape{2, 3}),
-                                       errs_view(ok, Shape{2, 3}));
+                                       view_of(std::vector<int>{0, 1, 0, 2, 1, 0}, Shape{2, 3}),
+                                       view_of(ok, Shape{2, 3}));
                                  },
                                  {"pred", "2", "index 3"});
     // Pred 2 at an ignored element is fine.
-    errs_require_accepted(errs_make<M>(errs_ml(3, 255)), [&](M& x) {
-      x.update(errs_view(std::vector<int>{0, 1, 0, 2, 1, 0}, Shape{2, 3}),
-               errs_view(std::vector<int>{0, 1, 0, 255, 1, 0}, Shape{2, 3}));
+    errs_require_accepted(make_metric<M>(ml_opts(3, 255)), [&](M& x) {
+      x.update(view_of(std::vector<int>{0, 1, 0, 2, 1, 0}, Shape{2, 3}),
+               view_of(std::vector<int>{0, 1, 0, 255, 1, 0}, Shape{2, 3}));
     });
     // Label axis must be num_labels.
     const std::vector<int> v8(8, 1);
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(v8, Shape{2, 4}), errs_view(v8, Shape{2, 4}));
+                                   x.update(view_of(v8, Shape{2, 4}), view_of(v8, Shape{2, 4}));
                                  },
                                  {"4", "3"});
     const std::vector<double> f8(8, 0.5);
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(f8, Shape{4, 2}), errs_view(v8, Shape{4, 2}));
+                                   x.update(view_of(f8, Shape{4, 2}), view_of(v8, Shape{4, 2}));
                                  },
                                  {"2", "3"});
     // Mismatched shapes.
     const std::vector<int> v9(9, 1);
     errs_require_update_rejected(m, good,
                                  [&](M& x) {
-                                   x.update(errs_view(ok, Shape{2, 3}), errs_view(v9, Shape{3, 3}));
+                                   x.update(view_of(ok, Shape{2, 3}), view_of(v9, Shape{3, 3}));
                                  },
                                  {"(2, 3)", "(3, 3)"});
     // Rank 1 and rank 0.
     const std::vector<int> v3{0, 1, 1};
-    errs_require_update_rejected(m, good, [&](M& x) { x.update(errs_view(v3), errs_view(v3)); },
-                                 {});
+    errs_require_update_rejected(m, good, [&](M& x) { x.update(view_of(v3), view_of(v3)); }, {});
     const int one = 1;
     errs_require_update_rejected(
         m, good, [&](M& x) { x.update(cview<int>(&one, Shape{}), cview<int>(&one, Shape{})); }, {});
@@ -1055,26 +978,26 @@ TEST_CASE("errors: multilabel values, label axis, shapes and ranks") {
   auto samplewise = [](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
-    auto o = errs_ml(3);
+    auto o = ml_opts(3);
     o.multidim_average = tally::MultidimAverage::samplewise;
     const std::vector<int> v12{0, 1, 0, 1, 1, 0, 1, 1, 1, 0, 0, 0};
     errs_require_update_rejected(
-        errs_make<M>(o),
+        make_metric<M>(o),
         [&](M& x) {
-          x.update(errs_view(v12, Shape{2, 3, 2}), errs_view(v12, Shape{2, 3, 2}));
+          x.update(view_of(v12, Shape{2, 3, 2}), view_of(v12, Shape{2, 3, 2}));
         },
         [&](M& x) {
-          x.update(errs_view(v12, Shape{4, 3}), errs_view(v12, Shape{4, 3}));
+          x.update(view_of(v12, Shape{4, 3}), view_of(v12, Shape{4, 3}));
         },
         {"samplewise"});
   };
-  samplewise(errs_tag<tally::MultilabelStatScores>{}, "StatScores");
-  samplewise(errs_tag<tally::MultilabelPrecision>{}, "Precision");
-  samplewise(errs_tag<tally::MultilabelRecall>{}, "Recall");
-  samplewise(errs_tag<tally::MultilabelSpecificity>{}, "Specificity");
-  samplewise(errs_tag<tally::MultilabelAccuracy>{}, "Accuracy");
-  samplewise(errs_tag<tally::MultilabelF1Score>{}, "F1Score");
-  samplewise(errs_tag<tally::MultilabelFBetaScore>{}, "FBetaScore");
+  samplewise(metric_tag<tally::MultilabelStatScores>{}, "StatScores");
+  samplewise(metric_tag<tally::MultilabelPrecision>{}, "Precision");
+  samplewise(metric_tag<tally::MultilabelRecall>{}, "Recall");
+  samplewise(metric_tag<tally::MultilabelSpecificity>{}, "Specificity");
+  samplewise(metric_tag<tally::MultilabelAccuracy>{}, "Accuracy");
+  samplewise(metric_tag<tally::MultilabelF1Score>{}, "F1Score");
+  samplewise(metric_tag<tally::MultilabelFBetaScore>{}, "FBetaScore");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1083,72 +1006,69 @@ TEST_CASE("errors: multilabel values, label axis, shapes and ranks") {
 
 TEST_CASE("errors: a rejected samplewise update appends no sample rows") {
   SECTION("binary, bad value in the last sample") {
-    auto o = errs_bin();
+    auto o = bin_opts();
     o.multidim_average = tally::MultidimAverage::samplewise;
     tally::BinaryRecall m(o);
     const std::vector<int> v6{0, 1, 1, 1, 1, 0};
-    m.update(errs_view(v6, Shape{2, 3}), errs_view(v6, Shape{2, 3}));
+    m.update(view_of(v6, Shape{2, 3}), view_of(v6, Shape{2, 3}));
     const auto copy = m;
     REQUIRE(m.compute().shape() == Shape{2});
     const std::vector<int> bad_t{0, 1, 1, 1, 1, 0, 1, 1, 2};
     const std::vector<int> p9(9, 1);
-    REQUIRE_THROWS_AS(m.update(errs_view(p9, Shape{3, 3}), errs_view(bad_t, Shape{3, 3})),
+    REQUIRE_THROWS_AS(m.update(view_of(p9, Shape{3, 3}), view_of(bad_t, Shape{3, 3})),
                       tally::error);
     REQUIRE(m == copy);
     REQUIRE(m.compute().shape() == Shape{2});
     REQUIRE(m.compute() == copy.compute());
     std::vector<double> bad_p(9, 0.5);
-    bad_p[8] = errs_nan;
-    REQUIRE_THROWS_AS(m.update(errs_view(bad_p, Shape{3, 3}), errs_view(p9, Shape{3, 3})),
+    bad_p[8] = qnan;
+    REQUIRE_THROWS_AS(m.update(view_of(bad_p, Shape{3, 3}), view_of(p9, Shape{3, 3})),
                       tally::error);
     REQUIRE(m == copy);
     REQUIRE(m.compute().shape() == Shape{2});
-    m.update(errs_view(p9, Shape{3, 3}), errs_view(p9, Shape{3, 3}));
+    m.update(view_of(p9, Shape{3, 3}), view_of(p9, Shape{3, 3}));
     REQUIRE(m.compute().shape() == Shape{5});
   }
   SECTION("multiclass StatScores none, bad value in the last sample") {
-    auto o = errs_mc(4);
+    auto o = mc_opts(4);
     o.multidim_average = tally::MultidimAverage::samplewise;
     o.average = tally::Average::none;
     tally::MulticlassStatScores m(o);
     const std::vector<int> v4{0, 1, 2, 3};
-    m.update(errs_view(v4, Shape{2, 2}), errs_view(v4, Shape{2, 2}));
+    m.update(view_of(v4, Shape{2, 2}), view_of(v4, Shape{2, 2}));
     const auto copy = m;
     REQUIRE(m.compute().shape() == Shape{2, 4, 5});
     const std::vector<int> t6{0, 1, 2, 3, 0, 4};
     const std::vector<int> p6{0, 1, 2, 3, 0, 1};
-    REQUIRE_THROWS_AS(m.update(errs_view(p6, Shape{3, 2}), errs_view(t6, Shape{3, 2})),
-                      tally::error);
+    REQUIRE_THROWS_AS(m.update(view_of(p6, Shape{3, 2}), view_of(t6, Shape{3, 2})), tally::error);
     REQUIRE(m == copy);
     REQUIRE(m.compute().shape() == Shape{2, 4, 5});
     REQUIRE(m.counts().shape() == copy.counts().shape());
     // A bad pred in the last sample.
     const std::vector<int> p6b{0, 1, 2, 3, 0, 9};
-    REQUIRE_THROWS_AS(m.update(errs_view(p6b, Shape{3, 2}), errs_view(p6, Shape{3, 2})),
-                      tally::error);
+    REQUIRE_THROWS_AS(m.update(view_of(p6b, Shape{3, 2}), view_of(p6, Shape{3, 2})), tally::error);
     REQUIRE(m == copy);
     REQUIRE(m.compute().shape() == Shape{2, 4, 5});
     // Scores with a NaN in the last sample.
     std::vector<double> s(3 * 4 * 2, 0.25);
-    s.back() = errs_nan;
-    REQUIRE_THROWS_AS(m.update(errs_view(s, Shape{3, 4, 2}), errs_view(p6, Shape{3, 2})),
-                      tally::error);
+    s.back() = qnan;
+    REQUIRE_THROWS_AS(m.update(view_of(s, Shape{3, 4, 2}), view_of(p6, Shape{3, 2})), tally::error);
     REQUIRE(m == copy);
     REQUIRE(m.compute().shape() == Shape{2, 4, 5});
   }
   SECTION("multilabel F1 micro, bad value in the last sample") {
-    auto o = errs_ml(2);
+    auto o = ml_opts(2);
     o.multidim_average = tally::MultidimAverage::samplewise;
     o.average = tally::Average::micro;
     tally::MultilabelF1Score m(o);
     const std::vector<int> v8{0, 1, 1, 0, 1, 1, 0, 0};
-    m.update(errs_view(v8, Shape{2, 2, 2}), errs_view(v8, Shape{2, 2, 2}));
+    m.update(view_of(v8, Shape{2, 2, 2}), view_of(v8, Shape{2, 2, 2}));
     const auto copy = m;
     REQUIRE(m.compute().shape() == Shape{2});
     std::vector<int> t12(12, 1);
     t12.back() = 3;
     const std::vector<int> p12(12, 0);
-    REQUIRE_THROWS_AS(m.update(errs_view(p12, Shape{3, 2, 2}), errs_view(t12, Shape{3, 2, 2})),
+    REQUIRE_THROWS_AS(m.update(view_of(p12, Shape{3, 2, 2}), view_of(t12, Shape{3, 2, 2})),
                       tally::error);
     REQUIRE(m == copy);
     REQUIRE(m.compute().shape() == Shape{2});
@@ -1180,11 +1100,11 @@ void errs_require_merge_rejected(const M& a0, const M& b0, Good good) {
 }  // namespace
 
 TEST_CASE("errors: merge and += of metrics with different options") {
-  errs_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     auto good = [](M& x) { errs_good_mc(x); };
-    const auto base = errs_mc(6);
+    const auto base = mc_opts(6);
     std::vector<tally::Multiclass::Options> others;
     auto o = base;
     o.num_classes = 7;
@@ -1203,33 +1123,33 @@ TEST_CASE("errors: merge and += of metrics with different options") {
     others.push_back(o);
     for (std::size_t i = 0; i < others.size(); ++i) {
       INFO("variant " << i);
-      errs_require_merge_rejected(errs_make<M>(base), errs_make<M>(others[i]), good);
+      errs_require_merge_rejected(make_metric<M>(base), make_metric<M>(others[i]), good);
     }
-    if constexpr (errs_is_stat_family_v<M>) {
+    if constexpr (is_stat_family_v<M>) {
       // top_k = 2 needs scores: both sides get the same score update.
       o = base;
       o.top_k = 2;
       const std::vector<double> s(5 * 6, 0.5);
-      errs_require_merge_rejected(errs_make<M>(base), errs_make<M>(o), [&](M& x) {
-        x.update(errs_view(s, Shape{5, 6}), errs_view(errs_mc_good_t));
+      errs_require_merge_rejected(make_metric<M>(base), make_metric<M>(o), [&](M& x) {
+        x.update(view_of(s, Shape{5, 6}), view_of(errs_mc_good_t));
       });
     }
-    if constexpr (errs_is_stat_family_v<M>) {
+    if constexpr (is_stat_family_v<M>) {
       o = base;
       o.multidim_average = tally::MultidimAverage::samplewise;
-      M a = errs_make<M>(base);
-      M b = errs_make<M>(o);
+      M a = make_metric<M>(base);
+      M b = make_metric<M>(o);
       const M before = a;
       REQUIRE_THROWS_AS(a.merge(b), tally::error);
       REQUIRE_THROWS_AS(a += b, tally::error);
       REQUIRE(a == before);
     }
   });
-  errs_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+  for_each_metric<tally::Binary>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     auto good = [](M& x) { errs_good_bin(x); };
-    const auto base = errs_bin();
+    const auto base = bin_opts();
     std::vector<tally::Binary::Options> others;
     auto o = base;
     o.threshold = 0.3;
@@ -1242,14 +1162,14 @@ TEST_CASE("errors: merge and += of metrics with different options") {
     others.push_back(o);
     for (std::size_t i = 0; i < others.size(); ++i) {
       INFO("variant " << i);
-      errs_require_merge_rejected(errs_make<M>(base), errs_make<M>(others[i]), good);
+      errs_require_merge_rejected(make_metric<M>(base), make_metric<M>(others[i]), good);
     }
   });
-  errs_for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
+  for_each_metric<tally::Multilabel>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;
     INFO(name);
     auto good = [](M& x) { errs_good_ml(x); };
-    const auto base = errs_ml(3);
+    const auto base = ml_opts(3);
     std::vector<tally::Multilabel::Options> others;
     auto o = base;
     o.threshold = 0.75;
@@ -1265,14 +1185,14 @@ TEST_CASE("errors: merge and += of metrics with different options") {
     others.push_back(o);
     for (std::size_t i = 0; i < others.size(); ++i) {
       INFO("variant " << i);
-      errs_require_merge_rejected(errs_make<M>(base), errs_make<M>(others[i]), good);
+      errs_require_merge_rejected(make_metric<M>(base), make_metric<M>(others[i]), good);
     }
     // Different num_labels: each side gets its own valid update.
-    M a = errs_make<M>(base);
+    M a = make_metric<M>(base);
     good(a);
-    M b = errs_make<M>(errs_ml(2));
+    M b = make_metric<M>(ml_opts(2));
     const std::vector<int> v4{0, 1, 1, 0};
-    b.update(errs_view(v4, Shape{2, 2}), errs_view(v4, Shape{2, 2}));
+    b.update(view_of(v4, Shape{2, 2}), view_of(v4, Shape{2, 2}));
     const M before = a;
     REQUIRE_THROWS_AS(a.merge(b), tally::error);
     REQUIRE_THROWS_AS(a += b, tally::error);
@@ -1282,30 +1202,30 @@ TEST_CASE("errors: merge and += of metrics with different options") {
 
 TEST_CASE("errors: merge of FBetaScore with another beta, ConfusionMatrix with another normalize") {
   {
-    tally::MulticlassFBetaScore a(1.0, errs_mc());
-    tally::MulticlassFBetaScore b(2.0, errs_mc());
+    tally::MulticlassFBetaScore a(1.0, mc_opts(6));
+    tally::MulticlassFBetaScore b(2.0, mc_opts(6));
     errs_require_merge_rejected(a, b, [](tally::MulticlassFBetaScore& x) { errs_good_mc(x); });
-    tally::BinaryFBetaScore c(0.5, errs_bin());
-    tally::BinaryFBetaScore d(0.25, errs_bin());
+    tally::BinaryFBetaScore c(0.5, bin_opts());
+    tally::BinaryFBetaScore d(0.25, bin_opts());
     errs_require_merge_rejected(c, d, [](tally::BinaryFBetaScore& x) { errs_good_bin(x); });
-    tally::MultilabelFBetaScore e(3.0, errs_ml());
-    tally::MultilabelFBetaScore f(1.0, errs_ml());
+    tally::MultilabelFBetaScore e(3.0, ml_opts(3));
+    tally::MultilabelFBetaScore f(1.0, ml_opts(3));
     errs_require_merge_rejected(e, f, [](tally::MultilabelFBetaScore& x) { errs_good_ml(x); });
   }
   {
-    tally::MulticlassConfusionMatrix a(errs_mc(), tally::Normalize::none);
-    tally::MulticlassConfusionMatrix b(errs_mc(), tally::Normalize::target);
+    tally::MulticlassConfusionMatrix a(mc_opts(6), tally::Normalize::none);
+    tally::MulticlassConfusionMatrix b(mc_opts(6), tally::Normalize::target);
     errs_require_merge_rejected(a, b, [](tally::MulticlassConfusionMatrix& x) { errs_good_mc(x); });
-    tally::BinaryConfusionMatrix c(errs_bin(), tally::Normalize::pred);
-    tally::BinaryConfusionMatrix d(errs_bin(), tally::Normalize::all);
+    tally::BinaryConfusionMatrix c(bin_opts(), tally::Normalize::pred);
+    tally::BinaryConfusionMatrix d(bin_opts(), tally::Normalize::all);
     errs_require_merge_rejected(c, d, [](tally::BinaryConfusionMatrix& x) { errs_good_bin(x); });
-    tally::MultilabelConfusionMatrix e(errs_ml(), tally::Normalize::all);
-    tally::MultilabelConfusionMatrix f(errs_ml(), tally::Normalize::none);
+    tally::MultilabelConfusionMatrix e(ml_opts(3), tally::Normalize::all);
+    tally::MultilabelConfusionMatrix f(ml_opts(3), tally::Normalize::none);
     errs_require_merge_rejected(e, f, [](tally::MultilabelConfusionMatrix& x) { errs_good_ml(x); });
   }
   // Equal options merge fine.
-  tally::MulticlassFBetaScore a(2.0, errs_mc());
-  tally::MulticlassFBetaScore b(2.0, errs_mc());
+  tally::MulticlassFBetaScore a(2.0, mc_opts(6));
+  tally::MulticlassFBetaScore b(2.0, mc_opts(6));
   errs_good_mc(a);
   errs_good_mc(b);
   REQUIRE_NOTHROW(a.merge(b));
@@ -1313,7 +1233,7 @@ TEST_CASE("errors: merge of FBetaScore with another beta, ConfusionMatrix with a
 }
 
 TEST_CASE("errors: Result::value(), tensor_view and Shape reject misuse with tally::error") {
-  auto o = errs_mc(6);
+  auto o = mc_opts(6);
   o.average = tally::Average::none;
   tally::MulticlassPrecision p(o);
   errs_good_mc(p);

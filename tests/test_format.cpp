@@ -23,16 +23,15 @@
 #include <tally/tally.hpp>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 using tally::Average;
 using tally::MultidimAverage;
 using tally::Result;
 using tally::Shape;
-
-const double fm_nan = std::numeric_limits<double>::quiet_NaN();
 
 // The report case: 3 classes, ignore_index 255, 12 labels of which 10 are kept.
 //
@@ -100,14 +99,6 @@ std::vector<std::string> fm_tokens(const std::string& line) {
 
 double fm_number(const std::string& token) {
   return std::strtod(token.c_str(), nullptr);
-}
-
-void fm_check_close(double actual, double expected) {
-  if (std::isnan(expected)) {
-    CHECK(std::isnan(actual));
-  } else {
-    CHECK_THAT(actual, Catch::Matchers::WithinAbs(expected, 1e-14));
-  }
 }
 
 }  // namespace
@@ -298,34 +289,37 @@ TEST_CASE(
         const std::vector<std::string> t = fm_tokens(lines[2 + c]);
         REQUIRE(t.size() == 6);
         CHECK(t[0] == std::to_string(c));
-        fm_check_close(fm_number(t[1]), p[c]);
-        fm_check_close(fm_number(t[2]), r[c]);
-        fm_check_close(fm_number(t[3]), f[c]);
+        check_close(fm_number(t[1]), p[c], 1e-14);
+        check_close(fm_number(t[2]), r[c], 1e-14);
+        check_close(fm_number(t[3]), f[c], 1e-14);
         const auto* b = stats.counts().data() + c * 4;  // [[tn, fp], [fn, tp]]
         CHECK(t[5] == std::to_string(b[3] + b[2]));
       }
       if (su.top_k == 1) {
         const Result j = run(tally::MulticlassJaccardIndex(with(Average::none))).compute();
         for (std::size_t c = 0; c < C; ++c)
-          fm_check_close(fm_number(fm_tokens(lines[2 + c])[4]), j[c]);
+          check_close(fm_number(fm_tokens(lines[2 + c])[4]), j[c], 1e-14);
       }
 
       const std::vector<std::string> acc = fm_tokens(lines[2 + C + 1]);
       REQUIRE(acc.size() == 3);
       CHECK(acc[0] == "accuracy");
-      fm_check_close(fm_number(acc[1]),
-                     run(tally::MulticlassAccuracy(with(Average::micro))).compute().value());
+      check_close(fm_number(acc[1]),
+                  run(tally::MulticlassAccuracy(with(Average::micro))).compute().value(), 1e-14);
 
       for (const Average a : {Average::macro, Average::weighted}) {
         const std::vector<std::string> t = fm_tokens(lines[2 + C + 2 + (a == Average::weighted)]);
         INFO(tally::to_string(a) << " row: " << lines[2 + C + 2 + (a == Average::weighted)]);
         REQUIRE(t.size() == 7);
-        fm_check_close(fm_number(t[2]), run(tally::MulticlassPrecision(with(a))).compute().value());
-        fm_check_close(fm_number(t[3]), run(tally::MulticlassRecall(with(a))).compute().value());
-        fm_check_close(fm_number(t[4]), run(tally::MulticlassF1Score(with(a))).compute().value());
+        check_close(fm_number(t[2]), run(tally::MulticlassPrecision(with(a))).compute().value(),
+                    1e-14);
+        check_close(fm_number(t[3]), run(tally::MulticlassRecall(with(a))).compute().value(),
+                    1e-14);
+        check_close(fm_number(t[4]), run(tally::MulticlassF1Score(with(a))).compute().value(),
+                    1e-14);
         if (su.top_k == 1)
-          fm_check_close(fm_number(t[5]),
-                         run(tally::MulticlassJaccardIndex(with(a))).compute().value());
+          check_close(fm_number(t[5]),
+                      run(tally::MulticlassJaccardIndex(with(a))).compute().value(), 1e-14);
         CHECK(t[6] == acc[2]);
       }
     }
@@ -338,9 +332,9 @@ TEST_CASE("Result formatter: scalar, vector and matrix with {} and {:.3f}") {
   const Result scalar(Shape{}, {0.8123});
   CHECK(fmt::format("{}", scalar) == "0.8123");
   CHECK(fmt::format("{:.3f}", scalar) == "0.812");
-  CHECK(fmt::format("{:.4f}", Result(Shape{}, {fm_nan})) == "nan");
+  CHECK(fmt::format("{:.4f}", Result(Shape{}, {qnan})) == "nan");
 
-  const Result vec(Shape{3}, {0.1, 0.25, fm_nan});
+  const Result vec(Shape{3}, {0.1, 0.25, qnan});
   CHECK(fmt::format("{}", vec) == "[0.1, 0.25, nan]");
   CHECK(fmt::format("{:.3f}", vec) == "[0.100, 0.250, nan]");
   CHECK(fmt::format("{:>6.2f}", vec) == "[  0.10,   0.25,    nan]");

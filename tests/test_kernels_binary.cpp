@@ -2,7 +2,7 @@
 // reference written here: every ISA the machine has, every preds and target type, odd lengths,
 // misaligned pointers, the layouts (N, L, R) that select each kernel, ignore_index in and out of
 // range, probabilities, logits, ties at the thresholds, ±inf, and invalid values
-// (SEMANTICS 1.3, 2.1, 2.2, 2.4, 3.2).
+// (docs/semantics.md 1.3, 2.1, 2.2, 2.4, 3.2).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -16,10 +16,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 namespace td = tally::detail;
 using td::binary_flags;
 using td::binary_tally;
@@ -28,29 +29,6 @@ using td::isa;
 // ------------------------------------------------------------------------------------------------
 // Helpers
 // ------------------------------------------------------------------------------------------------
-
-// The ISAs this machine can run, scalar first.
-std::vector<isa> kb_isas() {
-  std::vector<isa> v;
-  // The emulated build (tests/support/emulate_x86.hpp) exists for the AVX-512 rungs; the others
-  // run natively in the other builds.
-#if defined(TALLY_KERNELS_EMULATED)
-  const int lowest = td::rank(isa::avx512);
-#else
-  const int lowest = 0;
-#endif
-  for (int r = lowest; r <= td::rank(td::detected_isa()); ++r) v.push_back(td::at_rank(r));
-  return v;
-}
-
-// Caps the ISA for its lifetime, then restores the previous cap.
-struct KbIsaScope {
-  isa previous;
-  explicit KbIsaScope(isa cap) : previous(td::set_isa_cap(cap)) {}
-  ~KbIsaScope() { td::set_isa_cap(previous); }
-  KbIsaScope(const KbIsaScope&) = delete;
-  KbIsaScope& operator=(const KbIsaScope&) = delete;
-};
 
 // An array of n values of V starting `offset` bytes into a byte buffer (misaligned on purpose).
 template <class V>
@@ -74,47 +52,13 @@ struct KbBuf {
 // v as a value of T, if T can hold it.
 template <class T>
 std::optional<T> kb_as(std::int64_t v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    if (v == 0 || v == 1) return static_cast<T>(v);
-    return std::nullopt;
-  } else if constexpr (std::is_signed_v<T>) {
-    if (v >= static_cast<std::int64_t>(std::numeric_limits<T>::min()) &&
-        v <= static_cast<std::int64_t>(std::numeric_limits<T>::max()))
-      return static_cast<T>(v);
-    return std::nullopt;
-  } else {
-    if (v >= 0 && static_cast<std::uint64_t>(v) <= std::numeric_limits<T>::max())
-      return static_cast<T>(v);
-    return std::nullopt;
-  }
-}
-
-// Integer value comparisons, written independently of labels.hpp.
-template <class T>
-bool kb_equals(T t, std::int64_t v) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return (t ? 1 : 0) == v;
-  } else if constexpr (std::is_signed_v<T>) {
-    return static_cast<std::int64_t>(t) == v;
-  } else {
-    return v >= 0 && static_cast<std::uint64_t>(t) == static_cast<std::uint64_t>(v);
-  }
+  if (holds_value<T>(v)) return static_cast<T>(v);
+  return std::nullopt;
 }
 
 template <class T>
 bool kb_is01(T t) {
-  return kb_equals(t, 0) || kb_equals(t, 1);
-}
-
-template <class T>
-std::string kb_type_name() {
-  if constexpr (std::is_same_v<T, bool>) return "bool";
-  if constexpr (std::is_same_v<T, float>) return "float";
-  if constexpr (std::is_same_v<T, double>) return "double";
-  if constexpr (std::is_same_v<T, long double>) return "long double";
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
-    return (std::is_signed_v<T> ? "int" : "uint") + std::to_string(sizeof(T) * 8);
-  return "?";
+  return equals_value(t, 0) || equals_value(t, 1);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -140,7 +84,7 @@ KbResult kb_reference(const KbBuf<P>& p, const KbBuf<T>& t, std::size_t N, std::
         const std::size_t i = (n * L + l) * R + q;
         const T tv = t.get(i);
         const P pv = p.get(i);
-        const bool kept = !(ii && kb_equals(tv, *ii));
+        const bool kept = !(ii && equals_value(tv, *ii));
         if (kept && !kb_is01(tv)) r.flags.invalid = true;
         bool pos_prob = false, pos_logit = false;
         if constexpr (std::is_floating_point_v<P>) {
@@ -153,11 +97,11 @@ KbResult kb_reference(const KbBuf<P>& p, const KbBuf<T>& t, std::size_t N, std::
           pos_logit = static_cast<long double>(pv) > static_cast<long double>(logit);
         } else {
           if (kept && !kb_is01(pv)) r.flags.invalid = true;
-          pos_prob = kb_equals(pv, 1);
+          pos_prob = equals_value(pv, 1);
         }
         if (!kept) continue;
         binary_tally& o = r.out[l];
-        const bool one = kb_equals(tv, 1);
+        const bool one = equals_value(tv, 1);
         ++o.kept;
         o.target += one;
         o.pred_prob += pos_prob;
@@ -194,7 +138,7 @@ void kb_check(const KbBuf<P>& p, const KbBuf<T>& t, std::size_t N, std::size_t L
   for (std::size_t l = 0; l < L; ++l) out[l] = {l, 2 * l, 3 * l, 4 * l, 5 * l, 6 * l};
   binary_flags flags;
   td::count_multilabel(p.ptr(), t.ptr(), N, L, R, rule, th, out.data(), flags, rounds);
-  INFO(what << " P=" << kb_type_name<P>() << " T=" << kb_type_name<T>()
+  INFO(what << " P=" << type_name<P>() << " T=" << type_name<T>()
             << " isa=" << td::to_string(td::active_isa()) << " N=" << N << " L=" << L << " R=" << R
             << " ii=" << (ii ? std::to_string(*ii) : std::string("none")) << " threshold="
             << threshold << " rounds=" << rounds << " offsets=" << p.offset << "," << t.offset);
@@ -223,30 +167,11 @@ void kb_check(const KbBuf<P>& p, const KbBuf<T>& t, std::size_t N, std::size_t L
 // Random inputs
 // ------------------------------------------------------------------------------------------------
 
-// splitmix64: cheap in Debug builds, where <random>'s distributions are slow.
-struct KbRng {
-  std::uint64_t state;
-  explicit KbRng(std::uint64_t seed) : state(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-  }
-  std::size_t index(std::size_t lo, std::size_t hi) {
-    return lo + static_cast<std::size_t>(next() % (hi - lo + 1));
-  }
-  double real(double lo, double hi) {
-    return lo + (hi - lo) * static_cast<double>(next() >> 11) * 0x1.0p-53;
-  }
-  bool coin(double p) { return real(0.0, 1.0) < p; }
-};
-
 enum class KbPreds { probs, logits, probs_outside_ignored };
 
 // A float of P near the interesting points of this threshold, or uniform in [lo, hi].
 template <class P>
-P kb_float(KbRng& rng, KbPreds kind, double threshold) {
+P kb_float(splitmix64& rng, KbPreds kind, double threshold) {
   const P inf = std::numeric_limits<P>::infinity();
   const td::binary_thresholds<P> th = td::make_binary_thresholds<P>(threshold);
   const bool logits = kind == KbPreds::logits;
@@ -271,8 +196,8 @@ P kb_float(KbRng& rng, KbPreds kind, double threshold) {
 
 // Fills preds and target for a layout of n elements.
 template <class P, class T>
-void kb_fill(KbRng& rng, KbBuf<P>& p, KbBuf<T>& t, std::optional<std::int64_t> ii, double p_ignore,
-             KbPreds kind, double threshold) {
+void kb_fill(splitmix64& rng, KbBuf<P>& p, KbBuf<T>& t, std::optional<std::int64_t> ii,
+             double p_ignore, KbPreds kind, double threshold) {
   const std::optional<T> ig = ii ? kb_as<T>(*ii) : std::nullopt;
   for (std::size_t i = 0; i < t.n; ++i) {
     const bool ignored = ig && rng.coin(p_ignore);
@@ -329,11 +254,11 @@ std::vector<std::optional<std::int64_t>> kb_ignores() {
 
 template <class P, class T>
 void kb_random_cases(std::uint64_t seed) {
-  KbRng rng(seed);
+  splitmix64 rng{seed};
   const auto ignores = kb_ignores<T>();
   std::size_t k = 0;
-  for (const isa level : kb_isas()) {
-    const KbIsaScope scope(level);
+  for (const isa level : tested_isas()) {
+    const isa_guard scope(level);
     for (const KbShape& s : kb_shapes(!std::is_floating_point_v<P>)) {
       const std::size_t n = s.N * s.L * s.R;
       ++k;
@@ -396,12 +321,12 @@ bool kb_applies(KbBad b) {
 // checks flags (and counts where the input stays valid) against the reference.
 template <class P, class T>
 void kb_invalid_cases(std::uint64_t seed) {
-  KbRng rng(seed);
+  splitmix64 rng{seed};
   const std::vector<KbShape> shapes{{1, 1, 1},   {100, 1, 1}, {2100, 1, 1}, {70, 20, 1},
                                     {2, 3, 300}, {4, 300, 2}, {37, 3, 5},   {1, 4, 80}};
   std::size_t k = 0;
-  for (const isa level : kb_isas()) {
-    const KbIsaScope scope(level);
+  for (const isa level : tested_isas()) {
+    const isa_guard scope(level);
     for (const KbShape& s : shapes) {
       const std::size_t n = s.N * s.L * s.R;
       for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
@@ -558,12 +483,12 @@ TEST_CASE("binary kernels: invalid targets, integral preds and NaN", "[kernels][
 
 TEST_CASE("binary kernels: uint8 target 255 equals ignore_index 255, never -1",
           "[kernels][binary]") {
-  for (const isa level : kb_isas()) {
-    const KbIsaScope scope(level);
+  for (const isa level : tested_isas()) {
+    const isa_guard scope(level);
     const std::size_t n = 1000;
     KbBuf<float> p(n, 3);
     KbBuf<std::uint8_t> t(n, 0);
-    KbRng rng(41);
+    splitmix64 rng{41};
     for (std::size_t i = 0; i < n; ++i) {
       p.set(i, static_cast<float>(rng.real(0, 1)));
       t.set(i, i % 7 == 0 ? 255 : static_cast<std::uint8_t>(i % 2));
@@ -585,14 +510,14 @@ TEST_CASE("binary kernels: outside values only at ignored positions, across many
           "[kernels][binary]") {
   // Probabilities everywhere except at ignored positions: outside_all but not outside_kept; then
   // one kept outside value in the last block sets outside_kept.
-  for (const isa level : kb_isas()) {
-    const KbIsaScope scope(level);
+  for (const isa level : tested_isas()) {
+    const isa_guard scope(level);
     for (const KbShape s : {KbShape{5000, 1, 1}, KbShape{300, 20, 1}, KbShape{3, 3, 999},
                             KbShape{4, 700, 3}, KbShape{2, 40, 100}}) {
       const std::size_t n = s.N * s.L * s.R;
       KbBuf<float> p(n, 1);
       KbBuf<std::int16_t> t(n, 2);
-      KbRng rng(51);
+      splitmix64 rng{51};
       for (std::size_t i = 0; i < n; ++i) {
         const bool ignored = i % 97 == 5;
         t.set(i, ignored ? std::int16_t{-100} : static_cast<std::int16_t>(rng.index(0, 1)));
@@ -608,8 +533,8 @@ TEST_CASE("binary kernels: outside values only at ignored positions, across many
 }
 
 TEST_CASE("binary kernels: flags are OR-ed, never cleared", "[kernels][binary]") {
-  for (const isa level : kb_isas()) {
-    const KbIsaScope scope(level);
+  for (const isa level : tested_isas()) {
+    const isa_guard scope(level);
     const std::size_t n = 500;
     KbBuf<float> p(n, 0);
     KbBuf<std::uint8_t> t(n, 0);
@@ -636,7 +561,7 @@ TEST_CASE("binary kernels: the ISA cap is restored", "[kernels][binary]") {
   const isa before = td::set_isa_cap(isa::avx512);
   td::set_isa_cap(before);
   {
-    const KbIsaScope scope(isa::scalar);
+    const isa_guard scope(isa::scalar);
     CHECK(td::active_isa() == isa::scalar);
   }
   CHECK(td::set_isa_cap(before) == before);

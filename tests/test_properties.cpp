@@ -1,6 +1,7 @@
 // Properties on random inputs (fixed-seed std::mt19937_64): chunked updates == one update,
 // merge == one accumulator, ignore_index == pre-filtered input, label-type and permutation
-// invariance, identities between metrics, and an independent slow reference (SEMANTICS.md 2, 4, 5).
+// invariance, identities between metrics, and an independent slow reference (docs/semantics.md
+// 2, 4, 5).
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -18,10 +19,11 @@
 #include <utility>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 using tally::Average;
 using tally::MultidimAverage;
 using tally::Normalize;
@@ -272,54 +274,24 @@ std::vector<std::size_t> props_random_splits(PropsRng& rng, std::size_t n) {
 // Metrics
 // ------------------------------------------------------------------------------------------------
 
-template <class M>
-struct props_tag {
-  using type = M;
-};
-
-template <class Task, class F>
-void props_for_each_metric(F&& f) {
-  f(props_tag<tally::StatScores<Task>>{}, "StatScores");
-  f(props_tag<tally::Precision<Task>>{}, "Precision");
-  f(props_tag<tally::Recall<Task>>{}, "Recall");
-  f(props_tag<tally::Specificity<Task>>{}, "Specificity");
-  f(props_tag<tally::Accuracy<Task>>{}, "Accuracy");
-  f(props_tag<tally::F1Score<Task>>{}, "F1Score");
-  f(props_tag<tally::FBetaScore<Task>>{}, "FBetaScore");
-  f(props_tag<tally::JaccardIndex<Task>>{}, "JaccardIndex");
-  f(props_tag<tally::ConfusionMatrix<Task>>{}, "ConfusionMatrix");
-}
-
-template <class M>
-constexpr bool props_is_cm_v = false;
-template <class Task>
-constexpr bool props_is_cm_v<tally::ConfusionMatrix<Task>> = true;
-template <class M>
-constexpr bool props_is_jaccard_v = false;
-template <class Task>
-constexpr bool props_is_jaccard_v<tally::JaccardIndex<Task>> = true;
-template <class M>
-constexpr bool props_is_stat_v = !props_is_cm_v<M> && !props_is_jaccard_v<M>;
-
+// make_metric, and the normalization for ConfusionMatrix.
 template <class M, class O>
 M props_make(const O& o, double beta = 2.0, Normalize norm = Normalize::none) {
-  if constexpr (props_is_cm_v<M>) {
+  if constexpr (is_confusion_matrix_v<M>) {
     return M(o, norm);
-  } else if constexpr (std::is_constructible_v<M, const O&>) {
-    return M(o);
   } else {
-    return M(beta, o);
+    return make_metric<M>(o, beta);
   }
 }
 
 template <class M>
 bool props_allowed(MultidimAverage md, int top_k) {
-  return props_is_stat_v<M> || (md == MultidimAverage::global && top_k == 1);
+  return is_stat_family_v<M> || (md == MultidimAverage::global && top_k == 1);
 }
 
 template <class M>
 std::vector<Normalize> props_normalizations() {
-  if constexpr (props_is_cm_v<M>) {
+  if constexpr (is_confusion_matrix_v<M>) {
     return {Normalize::none, Normalize::target, Normalize::pred, Normalize::all};
   } else {
     return {Normalize::none};
@@ -452,14 +424,6 @@ std::vector<MultidimAverage> props_mdims() {
   return {MultidimAverage::global, MultidimAverage::samplewise};
 }
 
-template <class V>
-bool props_views_equal(const V& a, const V& b) {
-  if (a.shape() != b.shape()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
 // ------------------------------------------------------------------------------------------------
 // Chunking and merging
 // ------------------------------------------------------------------------------------------------
@@ -476,7 +440,7 @@ void props_chunk_case(PropsRng& rng) {
       const std::size_t n = rng.index(0, 10);
       const PropsBatch batch = props_gen<Task>(rng, cfg, n, extra);
       const auto cuts = props_random_splits(rng, n);
-      props_for_each_metric<Task>([&](auto tag, const char* name) {
+      for_each_metric<Task>([&](auto tag, const char* name) {
         using M = typename decltype(tag)::type;
         if (!props_allowed<M>(md, po.top_k)) return;
         for (Average avg : props_averages<Task>()) {
@@ -524,7 +488,7 @@ void props_merge_case(PropsRng& rng) {
       const PropsBatch b1 = props_gen<Task>(rng, cfg, n1, props_extra(rng, md));
       const PropsBatch b2 = props_gen<Task>(rng, cfg, n2, props_extra(rng, md));
       const PropsBatch b3 = props_gen<Task>(rng, cfg, n3, props_extra(rng, md));
-      props_for_each_metric<Task>([&](auto tag, const char* name) {
+      for_each_metric<Task>([&](auto tag, const char* name) {
         using M = typename decltype(tag)::type;
         if (!props_allowed<M>(md, po.top_k)) return;
         for (Normalize norm : props_normalizations<M>()) {
@@ -656,7 +620,7 @@ void props_ii_filter_case(PropsRng& rng, std::int64_t ii) {
       with_ii.push_back(std::move(b));
       filtered.push_back(std::move(f));
     }
-    props_for_each_metric<Task>([&](auto tag, const char* name) {
+    for_each_metric<Task>([&](auto tag, const char* name) {
       using M = typename decltype(tag)::type;
       if (!props_allowed<M>(po.md, po.top_k)) return;
       for (Normalize norm : props_normalizations<M>()) {
@@ -671,7 +635,7 @@ void props_ii_filter_case(PropsRng& rng, std::int64_t ii) {
           for (const auto& x : with_ii) props_feed(a, x);
           for (const auto& x : filtered) props_feed(b, x);
           REQUIRE(a.compute() == b.compute());
-          REQUIRE(props_views_equal(a.counts(), b.counts()));
+          REQUIRE(same_values(a.counts(), b.counts()));
         }
       }
     });
@@ -740,12 +704,12 @@ TEST_CASE("properties: an in-range ignore_index equals removing the positions of
         }
         with_ii.push_back(std::move(b));
       }
-      props_for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+      for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
         using M = typename decltype(tag)::type;
         if (!props_allowed<M>(po.md, po.top_k)) return;
         for (Normalize norm : props_normalizations<M>()) {
           for (Average avg : props_averages<tally::Multiclass>()) {
-            if (props_is_jaccard_v<M> && avg != Average::none) continue;
+            if (is_jaccard_v<M> && avg != Average::none) continue;
             PropsOpt p = po;
             p.average = avg;
             INFO(name << ": " << props_describe(cfg, p) << ", normalize "
@@ -756,7 +720,7 @@ TEST_CASE("properties: an in-range ignore_index equals removing the positions of
             M b = props_make<M>(props_opts<tally::Multiclass>(no_ii, p), 2.0, norm);
             for (const auto& x : with_ii) props_feed(a, x);
             for (const auto& x : filtered) props_feed(b, x);
-            REQUIRE(props_views_equal(a.counts(), b.counts()));
+            REQUIRE(same_values(a.counts(), b.counts()));
             REQUIRE(a.compute() == b.compute());
           }
         }
@@ -777,7 +741,7 @@ TEST_CASE("properties: binary ignore_index 0 or 1 equals removing those position
       cfg.ii = ii;
       const PropsBatch b = props_gen<tally::Binary>(rng, cfg, rng.index(0, 30), {});
       const PropsBatch f = b.filter_rows([&](std::size_t n) { return b.target[n] != ii; });
-      props_for_each_metric<tally::Binary>([&](auto tag, const char* name) {
+      for_each_metric<tally::Binary>([&](auto tag, const char* name) {
         using M = typename decltype(tag)::type;
         for (Normalize norm : props_normalizations<M>()) {
           INFO(name << ": " << props_describe(cfg, po));
@@ -787,7 +751,7 @@ TEST_CASE("properties: binary ignore_index 0 or 1 equals removing those position
           M y = props_make<M>(props_opts<tally::Binary>(no_ii, po), 0.5, norm);
           props_feed(x, b);
           props_feed(y, f);
-          REQUIRE(props_views_equal(x.counts(), y.counts()));
+          REQUIRE(same_values(x.counts(), y.counts()));
           REQUIRE(x.compute() == y.compute());
         }
       });
@@ -836,7 +800,7 @@ void props_label_type_case(PropsRng& rng, bool with_bool) {
       }
       bs.push_back(std::move(b));
     }
-    props_for_each_metric<Task>([&](auto tag, const char* name) {
+    for_each_metric<Task>([&](auto tag, const char* name) {
       using M = typename decltype(tag)::type;
       if (!props_allowed<M>(md, po.top_k)) return;
       for (Average avg : props_averages<Task>()) {
@@ -893,7 +857,7 @@ void props_float_double_case(PropsRng& rng) {
       std::vector<PropsBatch> bs;
       for (std::size_t u = 0, updates = rng.index(1, 3); u < updates; ++u)
         bs.push_back(props_gen_random<Task>(rng, cfg, 8, md));
-      props_for_each_metric<Task>([&](auto tag, const char* name) {
+      for_each_metric<Task>([&](auto tag, const char* name) {
         using M = typename decltype(tag)::type;
         if (!props_allowed<M>(md, po.top_k)) return;
         for (Average avg : props_averages<Task>()) {
@@ -953,7 +917,7 @@ void props_permutation_case(PropsRng& rng) {
         for (std::size_t j = 0; j < ts; ++j) q.target[i * ts + j] = b.target[perm[i] * ts + j];
       }
     }
-    props_for_each_metric<Task>([&](auto tag, const char* name) {
+    for_each_metric<Task>([&](auto tag, const char* name) {
       using M = typename decltype(tag)::type;
       if (!props_allowed<M>(po.md, po.top_k)) return;
       for (Normalize norm : props_normalizations<M>()) {
@@ -1084,7 +1048,7 @@ void props_f1_fbeta_jaccard_case(PropsRng& rng) {
           props_feed(fb, b);
         }
         REQUIRE(f1.compute() == fb.compute());
-        REQUIRE(props_views_equal(f1.counts(), fb.counts()));
+        REQUIRE(same_values(f1.counts(), fb.counts()));
 
         // Jaccard = F1 / (2 - F1) per class (also at 0/0: zd / (2 - zd) = zd for zd in {0, 1}).
         const bool per_class = std::is_same_v<Task, tally::Binary> || avg == Average::none;
@@ -1150,7 +1114,7 @@ TEST_CASE("properties: top_k = C makes every kept position a hit") {
 }
 
 // ------------------------------------------------------------------------------------------------
-// An independent slow reference (SEMANTICS 1.3, 1.4, 2, 4, 5)
+// An independent slow reference (docs/semantics.md 1.3, 1.4, 2, 4, 5)
 // ------------------------------------------------------------------------------------------------
 
 enum class RefMetric {
@@ -1508,7 +1472,7 @@ void props_reference_case(PropsRng& rng, std::size_t& compared) {
       for (std::size_t u = 0, updates = rng.index(1, 3); u < updates; ++u)
         bs.push_back(props_gen_random<Task>(rng, cfg, 8, md));
 
-      props_for_each_metric<Task>([&](auto tag, const char* name) {
+      for_each_metric<Task>([&](auto tag, const char* name) {
         using M = typename decltype(tag)::type;
         if (!props_allowed<M>(md, po.top_k)) return;
         constexpr RefMetric rm = props_ref_kind<M>::value;

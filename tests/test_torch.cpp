@@ -13,10 +13,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 using tally::Shape;
 
 template <class E>
@@ -112,23 +113,12 @@ tally::Multiclass::Options tt_multiclass(std::int64_t classes) {
   return o;
 }
 
-// The message of the tally::error that f throws (empty when it throws nothing).
-template <class F>
-std::string tt_error(F&& f) {
-  try {
-    f();
-  } catch (const tally::error& e) {
-    return e.what();
-  }
-  return {};
-}
-
 // f must throw tally::error whose message contains every piece, and leave m unchanged.
 template <class M, class F>
 void tt_rejects(M& m, F&& f, const std::vector<std::string>& pieces) {
   const M before = m;
   CHECK_THROWS_AS(f(m), tally::error);
-  const std::string msg = tt_error([&] { f(m); });
+  const std::string msg = error_message([&] { f(m); });
   INFO(msg);
   for (const std::string& piece : pieces) CHECK(msg.find(piece) != std::string::npos);
   CHECK(m == before);
@@ -440,12 +430,12 @@ TEST_CASE("torch: invalid tensors throw tally::error and leave the metric unchan
                  {"target value -3 at index 6"});
       const auto raw = tt_cast<std::int64_t>(bad);
       M y = m;
-      const std::string by_pointer = tt_error([&] {
+      const std::string by_pointer = error_message([&] {
         y.update(tally::tensor_view<const std::int64_t>(raw.get(), s),
                  tally::tensor_view<const std::int64_t>(raw.get(), s));
       });
       M z = m;
-      CHECK(tt_error([&] { tally::torch::update(z, t, t); }) == by_pointer);
+      CHECK(error_message([&] { tally::torch::update(z, t, t); }) == by_pointer);
     }
     const at::Tensor scores = at::zeros({2, 4, 5}, at::kFloat);  // 4 classes, not 3
     tt_rejects(m, [&](M& x) { tally::torch::update(x, scores, good); }, {"4", "3"});

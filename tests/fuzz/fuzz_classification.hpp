@@ -1,4 +1,4 @@
-// The classification part of the fuzz oracle: a slow scalar reference of SEMANTICS.md sections
+// The classification part of the fuzz oracle: a slow scalar reference of docs/semantics.md sections
 // 1-5 (validation, ignore_index, logits/threshold, argmax/top_k, per-class counts, reductions)
 // and the harness that runs every StatScores-family metric and ConfusionMatrix against it.
 #ifndef TALLY_FUZZ_CLASSIFICATION_HPP
@@ -71,7 +71,7 @@ inline std::vector<std::size_t> without_axis1(const std::vector<std::size_t>& s)
 }
 
 // p > t for probabilities in P's precision; sigmoid(p) > t for logits. Where the sigmoid lands
-// within rounding distance of t (not part of the contract, SEMANTICS 1.3/8) the documented
+// within rounding distance of t (not part of the contract, docs/semantics.md 1.3/8) the documented
 // equivalent p > log(t / (1 - t)) decides.
 template <class P>
 bool positive(P p, double t, bool logits) {
@@ -87,8 +87,8 @@ bool positive(P p, double t, bool logits) {
   return static_cast<double>(p) > lt;
 }
 
-// Multiclass (SEMANTICS 1.2, 1.4, 1.5, 2.3, 3.2). Returns whether the update is valid and fills
-// the counts it adds.
+// Multiclass (docs/semantics.md 1.2, 1.4, 1.5, 2.3, 3.2). Returns whether the update is valid
+// and fills the counts it adds.
 template <class P, class T>
 bool oracle_multiclass(const spec& s, const P* p, const std::vector<std::size_t>& ps, const T* t,
                        const std::vector<std::size_t>& ts, ref_state& out) {
@@ -159,7 +159,7 @@ bool oracle_multiclass(const spec& s, const P* p, const std::vector<std::size_t>
   return true;
 }
 
-// Binary (task 0) and multilabel (task 2): SEMANTICS 1.2, 1.3, 1.5, 2.2, 2.4, 3.2.
+// Binary (task 0) and multilabel (task 2): docs/semantics.md 1.2, 1.3, 1.5, 2.2, 2.4, 3.2.
 template <class P, class T>
 bool oracle_binary_like(const spec& s, const P* p, const std::vector<std::size_t>& ps, const T* t,
                         const std::vector<std::size_t>& ts, ref_state& out) {
@@ -214,7 +214,7 @@ bool oracle_update(const spec& s, const P* p, const std::vector<std::size_t>& ps
                      : oracle_binary_like(s, p, ps, t, ts, out);
 }
 
-// ---- reference reductions (SEMANTICS 4, 5) -----------------------------------------------------
+// ---- reference reductions (docs/semantics.md 4, 5) ---------------------------------------------
 
 struct c4 {
   long double tp = 0, fp = 0, tn = 0, fn = 0;
@@ -380,7 +380,7 @@ inline void check_compute(const spec& s, const ref_state& r, const tally::Result
 
 // ---- the harness -------------------------------------------------------------------------------
 
-// Options validity by the rules of SEMANTICS 3.1 (state-size limits: see `huge`).
+// Options validity by the rules of docs/semantics.md 3.1 (state-size limits: see `huge`).
 inline bool options_valid(const spec& s, std::int64_t count, bool enums_ok, bool& huge) {
   huge = false;
   if (!enums_ok) return false;
@@ -555,7 +555,7 @@ class driver {
     const bool accept = oracle_update(s_, p.data(), ps, t.data(), ts, delta);
     const batch b = make_batch(p, ps, t, ts);
     for (std::size_t i = 0; i < levels_.size(); ++i) {
-      isa_scope scope(levels_[i]);
+      const tally_test::isa_guard scope(levels_[i]);
       const outcome r = ms_[i]->update(b, 0, nullptr);
       FZ_CHECK((r == outcome::ok) == accept, kind_name(s_.kind), "<", type_name<P>(), ", ",
                type_name<T>(), ">: library ", r == outcome::ok ? "accepted" : "rejected",

@@ -1,6 +1,6 @@
 // Shared pieces of tally's libFuzzer targets: an input decoder, typed tensor generation, the
 // per-update checks every target runs (strong guarantee, ISA caps, error type) and the failure
-// reporter. Each target adds its own scalar reference ("oracle") written from SEMANTICS.md.
+// reporter. Each target adds its own scalar reference ("oracle") written from docs/semantics.md.
 #ifndef TALLY_FUZZ_COMMON_HPP
 #define TALLY_FUZZ_COMMON_HPP
 
@@ -22,6 +22,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "../support/isa_caps.hpp"
 
 namespace fz {
 
@@ -446,13 +448,6 @@ inline std::vector<tally::detail::isa> isa_levels() {
     out.push_back(tally::detail::at_rank(r));
   return out;
 }
-
-struct isa_scope {
-  explicit isa_scope(tally::detail::isa cap) { (void)tally::detail::set_isa_cap(cap); }
-  ~isa_scope() { (void)tally::detail::set_isa_cap(tally::detail::detected_isa()); }
-  isa_scope(const isa_scope&) = delete;
-  isa_scope& operator=(const isa_scope&) = delete;
-};
 
 // update() on one accumulator: a throwing update must leave save() bytes unchanged.
 template <class M, class P, class T>

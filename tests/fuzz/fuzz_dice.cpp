@@ -1,7 +1,7 @@
 // libFuzzer target: DiceScore with decoded options (num_classes, ignore_index, include_background,
 // average, aggregation_level, input_format, zero_division) and index / one-hot / mixed batches of
 // every element type (integral one-hot maps, floating scores, NaN), against a scalar reference of
-// SEMANTICS.md section 6 written here. See README.md.
+// docs/semantics.md section 6 written here. See README.md.
 #include "fuzz_common.hpp"
 
 namespace {
@@ -23,7 +23,7 @@ struct dspec {
   std::size_t K() const { return average == tally::Average::none ? C - first() : 1; }
 };
 
-// Reference per-unit values from I, P, T (SEMANTICS 6.2-6.4).
+// Reference per-unit values from I, P, T (docs/semantics.md 6.2-6.4).
 std::vector<long double> unit_values(const dspec& s, const std::vector<std::uint64_t>& I,
                                      const std::vector<std::uint64_t>& P,
                                      const std::vector<std::uint64_t>& T) {
@@ -323,7 +323,7 @@ void run_update(Input& in, const dspec& s, std::vector<tally::DiceScore>& ms,
   const bool accept = oracle(s, p.data(), ps, t.data(), ts, delta);
   const tally::Shape psh = fz::to_shape(ps), tsh = fz::to_shape(ts);
   for (std::size_t i = 0; i < levels.size(); ++i) {
-    fz::isa_scope scope(levels[i]);
+    const tally_test::isa_guard scope(levels[i]);
     const outcome r = fz::checked_update(ms[i], p.data(), psh, t.data(), tsh);
     FZ_CHECK((r == outcome::ok) == accept, "DiceScore<", fz::type_name<P>(), ", ",
              fz::type_name<T>(), ">: library ", r == outcome::ok ? "accepted" : "rejected",

@@ -16,7 +16,7 @@ std::uint64_t fnv1a(const std::string& s, std::size_t n) {
   return h;
 }
 
-// Rewrites the trailing FNV-1a checksum (SEMANTICS-independent: the documented byte format).
+// Rewrites the trailing FNV-1a checksum (the documented byte format, not a semantics rule).
 void fix_checksum(std::string& s) {
   if (s.size() < 8) return;
   const std::uint64_t h = fnv1a(s, s.size() - 8);

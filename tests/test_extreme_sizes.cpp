@@ -52,7 +52,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -180,6 +180,7 @@ void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcep
 
 namespace {
 
+using namespace tally_test;
 namespace td = tally::detail;
 using tally::Shape;
 using td::isa;
@@ -222,26 +223,6 @@ const char* ext_tier_name(ext_tier t) {
   return t == ext_tier::full ? "full" : t == ext_tier::debug ? "debug" : "sanitized";
 }
 
-bool ext_have(isa level) {
-  return td::rank(level) <= td::rank(td::detected_isa()) && td::at_rank(td::rank(level)) == level;
-}
-
-// Restores the ISA cap found at construction (also when a REQUIRE throws).
-class ext_isa_guard {
- public:
-  ext_isa_guard() : previous_(td::set_isa_cap(isa::avx512)) { (void)td::set_isa_cap(previous_); }
-  ext_isa_guard(const ext_isa_guard&) = delete;
-  ext_isa_guard& operator=(const ext_isa_guard&) = delete;
-  ~ext_isa_guard() { (void)td::set_isa_cap(previous_); }
-  void use(isa level) {
-    (void)td::set_isa_cap(level);
-    REQUIRE(td::active_isa() == level);
-  }
-
- private:
-  isa previous_;
-};
-
 // One size, one ISA cap.
 struct ext_run {
   isa level;
@@ -257,7 +238,7 @@ std::vector<ext_run> ext_runs(const std::vector<ext_run>& full, const std::vecto
                                                             : sanitized;
   std::vector<ext_run> out;
   for (const ext_run& r : pick)
-    if (ext_have(r.level)) out.push_back(r);
+    if (cpu_runs(r.level)) out.push_back(r);
   return out;
 }
 
@@ -504,8 +485,8 @@ void ext_multiclass_case(std::size_t C, const ext_run& r, bool need_hot_past_2p3
   TALLY_EXT_REQUIRE_VIEW(tv);
   const ext_counts e = ext_expected(pp, pv.phase(), tt, tv.phase(), r.n, C, 255);
   if (need_hot_past_2p32) REQUIRE(e.hot > ext_2p(32));
-  ext_isa_guard guard;
-  guard.use(r.level);
+  isa_guard guard;
+  require_isa(guard, r.level);
   tally::Multiclass::Options o;
   o.num_classes = static_cast<std::int64_t>(C);
   o.ignore_index = 255;
@@ -682,8 +663,8 @@ TEST_CASE("extreme: binary kernel over one view of more than 2^31 elements (2^32
     TALLY_EXT_REQUIRE_VIEW(tv);
     const ext_counts e = ext_expected(pp, pv.phase(), tt, tv.phase(), r.n, 2, 255);
     if (r.n >= ext_past_2p32) REQUIRE(e.hot > ext_2p(32));
-    ext_isa_guard guard;
-    guard.use(r.level);
+    isa_guard guard;
+    require_isa(guard, r.level);
     tally::Binary::Options o;
     o.ignore_index = 255;
     tally::BinaryStatScores m(o);
@@ -706,10 +687,9 @@ TEST_CASE("extreme: binary kernel over one view of more than 2^31 elements (2^32
 TEST_CASE("extreme: multilabel byte lanes past their folds, one label takes nearly every count") {
   // Period kernel (L * R = 5), column blocks (L * R = 3 * 700 > 1024), long runs (R = 300),
   // integral and floating preds, every ISA cap; about 2^22 elements each, i.e. hundreds of folds.
-  for (int rank = 0; rank <= td::rank(td::detected_isa()); ++rank) {
-    const isa level = td::at_rank(rank);
-    ext_isa_guard guard;
-    guard.use(level);
+  for (const isa level : tested_isas()) {
+    isa_guard guard;
+    require_isa(guard, level);
     struct shape3 {
       std::size_t N, L, R;
     };
@@ -762,8 +742,8 @@ TEST_CASE("extreme: multiclass scores (1, 2, R), R > 2^31 when optimized: more t
     TALLY_EXT_REQUIRE_VIEW(sv);
     TALLY_EXT_REQUIRE_VIEW(tv);
     const ext_counts e = ext_expected_scores(sp, sv.phase(), R, tt, tv.phase());
-    ext_isa_guard guard;
-    guard.use(r.level);
+    isa_guard guard;
+    require_isa(guard, r.level);
     tally::Multiclass::Options o;
     o.num_classes = 2;
     o.ignore_index = 255;
@@ -794,8 +774,8 @@ TEST_CASE("extreme: DiceScore index maps, one sample past every fold") {
     TALLY_EXT_REQUIRE_VIEW(tv);
     const ext_counts e = ext_expected(pp, pv.phase(), tt, tv.phase(), r.n, C, 255);
     if (r.n >= ext_past_2p32) REQUIRE(e.hot > ext_2p(32));
-    ext_isa_guard guard;
-    guard.use(r.level);
+    isa_guard guard;
+    require_isa(guard, r.level);
     tally::DiceScore::Options o;
     o.num_classes = static_cast<std::int64_t>(C);
     o.ignore_index = 255;
@@ -1028,10 +1008,9 @@ void ext_65536_case(const std::vector<P>& p, const std::vector<T>& t, std::int64
   tally::Multiclass::Options o;
   o.num_classes = static_cast<std::int64_t>(C);
   o.ignore_index = ii;
-  for (int rank = 0; rank <= td::rank(td::detected_isa()); ++rank) {
-    const isa level = td::at_rank(rank);
-    ext_isa_guard guard;
-    guard.use(level);
+  for (const isa level : tested_isas()) {
+    isa_guard guard;
+    require_isa(guard, level);
     INFO("isa " << td::to_string(level) << ", ignore_index " << ii);
     o.average = tally::Average::none;
     tally::MulticlassStatScores m(o);

@@ -1,4 +1,5 @@
-// Build-system smoke test: the headers are found, the test runner links and runs.
+// tally::version() reports the version macros. Also the build's smoke test: it needs nothing but
+// <tally/version.hpp>, so its failure points at the include path or the test runner, not a metric.
 #include <tally/version.hpp>
 
 #include "tally_catch.hpp"

@@ -9,10 +9,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "tally_catch.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
+using namespace tally_test;
 using tally::Shape;
 
 struct batch {
@@ -58,13 +59,13 @@ void feed(M& m, const batch& b) {
   }
 }
 
-tally::Binary::Options bin_opts(tally::MultidimAverage md) {
+tally::Binary::Options st_bin(tally::MultidimAverage md) {
   tally::Binary::Options o;
   o.ignore_index = 255;
   o.multidim_average = md;
   return o;
 }
-tally::Multiclass::Options mc_opts(tally::MultidimAverage md, tally::Average avg) {
+tally::Multiclass::Options st_mc(tally::MultidimAverage md, tally::Average avg) {
   tally::Multiclass::Options o;
   o.num_classes = 3;
   o.ignore_index = 255;
@@ -72,14 +73,14 @@ tally::Multiclass::Options mc_opts(tally::MultidimAverage md, tally::Average avg
   o.multidim_average = md;
   return o;
 }
-tally::Multilabel::Options ml_opts(tally::MultidimAverage md) {
+tally::Multilabel::Options st_ml(tally::MultidimAverage md) {
   tally::Multilabel::Options o;
   o.num_labels = 3;
   o.ignore_index = 255;
   o.multidim_average = md;
   return o;
 }
-tally::DiceScore::Options dice_opts(tally::AggregationLevel level) {
+tally::DiceScore::Options st_dice(tally::AggregationLevel level) {
   tally::DiceScore::Options o;
   o.num_classes = 3;
   o.ignore_index = 255;
@@ -130,40 +131,31 @@ void check_state_io(const M& fresh) {
   CHECK(target == before);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tally::error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, binary metrics") {
   for (auto md : {tally::MultidimAverage::global, tally::MultidimAverage::samplewise}) {
     INFO(tally::to_string(md));
-    check_state_io(tally::BinaryStatScores(bin_opts(md)));
-    check_state_io(tally::BinaryF1Score(bin_opts(md)));
-    check_state_io(tally::BinaryFBetaScore(0.5, bin_opts(md)));
-    check_state_io(tally::BinaryAccuracy(bin_opts(md)));
+    check_state_io(tally::BinaryStatScores(st_bin(md)));
+    check_state_io(tally::BinaryF1Score(st_bin(md)));
+    check_state_io(tally::BinaryFBetaScore(0.5, st_bin(md)));
+    check_state_io(tally::BinaryAccuracy(st_bin(md)));
   }
-  check_state_io(tally::BinaryJaccardIndex(bin_opts(tally::MultidimAverage::global)));
-  check_state_io(tally::BinaryConfusionMatrix(bin_opts(tally::MultidimAverage::global)));
+  check_state_io(tally::BinaryJaccardIndex(st_bin(tally::MultidimAverage::global)));
+  check_state_io(tally::BinaryConfusionMatrix(st_bin(tally::MultidimAverage::global)));
 }
 
 TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, multiclass metrics") {
   for (auto md : {tally::MultidimAverage::global, tally::MultidimAverage::samplewise})
     for (auto avg : {tally::Average::macro, tally::Average::none}) {
       INFO(tally::to_string(md) << " " << tally::to_string(avg));
-      check_state_io(tally::MulticlassStatScores(mc_opts(md, avg)));
-      check_state_io(tally::MulticlassPrecision(mc_opts(md, avg)));
-      check_state_io(tally::MulticlassRecall(mc_opts(md, avg)));
-      check_state_io(tally::MulticlassSpecificity(mc_opts(md, avg)));
-      check_state_io(tally::MulticlassF1Score(mc_opts(md, avg)));
+      check_state_io(tally::MulticlassStatScores(st_mc(md, avg)));
+      check_state_io(tally::MulticlassPrecision(st_mc(md, avg)));
+      check_state_io(tally::MulticlassRecall(st_mc(md, avg)));
+      check_state_io(tally::MulticlassSpecificity(st_mc(md, avg)));
+      check_state_io(tally::MulticlassF1Score(st_mc(md, avg)));
     }
-  const auto g = mc_opts(tally::MultidimAverage::global, tally::Average::macro);
+  const auto g = st_mc(tally::MultidimAverage::global, tally::Average::macro);
   check_state_io(tally::MulticlassJaccardIndex(g));
   check_state_io(tally::MulticlassConfusionMatrix(g));
   check_state_io(tally::MulticlassConfusionMatrix(g, tally::Normalize::target));
@@ -172,16 +164,16 @@ TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, multic
 TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, multilabel and Dice") {
   for (auto md : {tally::MultidimAverage::global, tally::MultidimAverage::samplewise}) {
     INFO(tally::to_string(md));
-    check_state_io(tally::MultilabelStatScores(ml_opts(md)));
-    check_state_io(tally::MultilabelRecall(ml_opts(md)));
+    check_state_io(tally::MultilabelStatScores(st_ml(md)));
+    check_state_io(tally::MultilabelRecall(st_ml(md)));
   }
-  check_state_io(tally::MultilabelConfusionMatrix(ml_opts(tally::MultidimAverage::global)));
-  check_state_io(tally::DiceScore(dice_opts(tally::AggregationLevel::global)));
-  check_state_io(tally::DiceScore(dice_opts(tally::AggregationLevel::samplewise)));
+  check_state_io(tally::MultilabelConfusionMatrix(st_ml(tally::MultidimAverage::global)));
+  check_state_io(tally::DiceScore(st_dice(tally::AggregationLevel::global)));
+  check_state_io(tally::DiceScore(st_dice(tally::AggregationLevel::samplewise)));
 }
 
 TEST_CASE("state: load names the saved and the receiving metric when they differ") {
-  const auto o = mc_opts(tally::MultidimAverage::global, tally::Average::macro);
+  const auto o = st_mc(tally::MultidimAverage::global, tally::Average::macro);
   tally::MulticlassF1Score f1(o);
   feed(f1, make_batch(3));
   const std::string bytes = f1.save();
@@ -190,14 +182,15 @@ TEST_CASE("state: load names the saved and the receiving metric when they differ
   other.ignore_index = 254;
   tally::MulticlassF1Score wrong_options(other);
   const tally::MulticlassF1Score wrong_before = wrong_options;
-  const std::string msg = error_of([&] { wrong_options.load(bytes); });
+  const std::string msg = error_message([&] { wrong_options.load(bytes); });
   CHECK(msg.find("ignore_index=255") != std::string::npos);
   CHECK(msg.find("ignore_index=254") != std::string::npos);
   CHECK(wrong_options == wrong_before);
 
   // Same counts, other metric: still rejected (a checkpoint of F1 is not one of Precision).
   tally::MulticlassPrecision precision(o);
-  CHECK(error_of([&] { precision.load(bytes); }).find("MulticlassF1Score{") != std::string::npos);
+  CHECK(error_message([&] { precision.load(bytes); }).find("MulticlassF1Score{") !=
+        std::string::npos);
   // FBeta's beta and ConfusionMatrix's normalize are part of the identity.
   CHECK_THROWS_AS(
       tally::MulticlassFBetaScore(2.0, o).load(tally::MulticlassFBetaScore(1.0, o).save()),
@@ -258,6 +251,7 @@ TEST_CASE("state: the byte layout is the documented little-endian format") {
   // A newer format version is named as such.
   std::string newer = s;
   newer[8] = 2;
-  CHECK(error_of([&] { m.load(newer); }).find("format version 2") != std::string::npos);
-  CHECK(error_of([&] { m.load("not a state"); }).find("not a tally state") != std::string::npos);
+  CHECK(error_message([&] { m.load(newer); }).find("format version 2") != std::string::npos);
+  CHECK(error_message([&] { m.load("not a state"); }).find("not a tally state") !=
+        std::string::npos);
 }
