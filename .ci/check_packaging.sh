@@ -10,13 +10,14 @@
 #   e. FetchContent with FIND_PACKAGE_ARGS: picks the installed tree, else fetches
 #   f. the vcpkg port, replayed without the vcpkg tool (tests/packaging/replay_portfile.cmake)
 #   g. pkg-config, from a tree installed with `cmake --install --prefix` elsewhere
-#   h. every header compiles alone (CMAKE_VERIFY_INTERFACE_HEADER_SETS)
+#
+# That each header compiles alone is .ci/check_headers.sh's job (VERIFY_INTERFACE_HEADER_SETS).
 #
 # The consumer project is tests/packaging/consumer. Uncommitted changes are tested too: the
 # FetchContent steps clone a snapshot of the working tree when it is dirty.
 #
 # usage: .ci/check_packaging.sh        (KEEP_WORK=1 keeps the scratch directory)
-# needs: cmake >= 3.21 (steps e and h need 3.24), ninja, a C++17 compiler, git, pkg-config;
+# needs: cmake >= 3.21 (step e needs 3.24), ninja, a C++17 compiler, git, pkg-config;
 #        fmt >= 9 (libfmt-dev) to check tally::fmt, else only its failure is checked; MPI
 #        (libopenmpi-dev) and LibTorch (libtorch-dev) to check tally::mpi and tally::torch.
 set -euo pipefail
@@ -323,33 +324,6 @@ run "$cxx" -std=c++17 -O2 -Wall -Wextra -Wpedantic -Werror "-I$include_dir" \
   "-DTALLY_EXPECTED_VERSION=\"$version\"" "$consumer_src/main.cpp" -o "$work/g-consumer" $libs
 run "$work/g-consumer"
 unset PKG_CONFIG_PATH
-
-# ------------------------------------------------------------------------------------------------
-step "h. each header compiles alone (CMAKE_VERIFY_INTERFACE_HEADER_SETS)"
-if ! cmake_at_least 3.24; then
-  echo "   skipped: CMAKE_VERIFY_INTERFACE_HEADER_SETS needs CMake >= 3.24"
-  finish_step
-  echo "check_packaging: all passed in $((SECONDS - start)) s"
-  exit 0
-fi
-run cmake -S "$root" -B "$work/verify" -G Ninja -DTALLY_BUILD_TESTS=OFF -DTALLY_BUILD_EXAMPLES=OFF \
-  -DCMAKE_VERIFY_INTERFACE_HEADER_SETS=ON "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Wpedantic -Werror"
-targets=$(ninja -C "$work/verify" -t targets all)
-verified=$(grep -c '_verify_interface_header_sets.dir/.*\.hpp\.cxx\.o:' <<<"$targets" || true)
-# Every header but the adapters whose dependency is missing: format.hpp needs fmt; mpi.hpp and
-# torch.hpp count when their target (tally_mpi, tally_torch) has a verify target here.
-want=0
-for h in $(cd "$root/include" && find tally -name '*.hpp'); do
-  case "$h" in
-    tally/format.hpp) [[ $have_fmt == 1 ]] || continue ;;
-    tally/mpi.hpp | tally/torch.hpp)
-      grep -q "^tally_$(basename "$h" .hpp)_verify_interface_header_sets:" <<<"$targets" || continue ;;
-  esac
-  want=$((want + 1))
-done
-[[ "$verified" -eq "$want" ]] || fail "the header sets verify $verified headers, expected $want"
-run cmake --build "$work/verify" --target all_verify_interface_header_sets
-echo "   $verified headers"
 
 finish_step
 echo "check_packaging: all passed in $((SECONDS - start)) s"
