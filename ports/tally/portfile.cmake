@@ -12,8 +12,8 @@ vcpkg_from_github(
     HEAD_REF main
 )
 
-# tests/packaging/replay_portfile.cmake runs this file with stand-ins for the vcpkg functions,
-# so CI checks these options and the layout below without the vcpkg tool.
+# .ci/check_packaging.sh (step f) installs tally with these options and checks the layout below,
+# without the vcpkg tool.
 #
 # The features (fmt, mpi, torch) change nothing here: every adapter header is always installed,
 # and the installed tallyConfig.cmake creates tally::fmt, tally::mpi or tally::torch when the
@@ -26,13 +26,15 @@ vcpkg_cmake_configure(
         -DTALLY_BUILD_EXAMPLES=OFF
         -DTALLY_BUILD_BENCHMARKS=OFF
         -DTALLY_INSTALL=ON
+        -DTALLY_INSTALL_CMAKEDIR=share/tally
         -DTALLY_WITH_MPI=OFF
         -DTALLY_WITH_TORCH=OFF
 )
 vcpkg_cmake_install()
 
-# share/cmake/tally -> share/tally, with the relative paths in the config files adjusted.
-vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/tally)
+# The CMake config is installed in share/tally already (TALLY_INSTALL_CMAKEDIR above), where this
+# looks by default: nothing to move, and its paths are relative to that directory.
+vcpkg_cmake_config_fixup()
 # share/pkgconfig/tally.pc: already relative to ${pcfiledir}; this checks it and keeps it so.
 vcpkg_fixup_pkgconfig()
 
