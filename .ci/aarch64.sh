@@ -25,7 +25,8 @@ ln -sfn /usr/include/nlohmann "$out/include/nlohmann"
 
 flags=(-std=c++17 -O2 -Wall -Wextra -Wpedantic -Werror -I"$root/include" -I"$out/include"
        "-DTALLY_CONFORMANCE_DIR=\"$root/tests/conformance\"")
-sources=(catch_main_v2 test_kernels_labels test_kernels_binary test_conformance test_dice_score)
+sources=(catch_main_v2 test_kernels_labels test_kernels_binary test_parallel test_conformance
+         test_dice_score)
 
 echo "aarch64: compiling ${sources[*]} with $cxx"
 printf '%s\n' "${sources[@]}" |
