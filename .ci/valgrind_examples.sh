@@ -3,7 +3,7 @@
 # execute (scalar and AVX2; valgrind has no AVX-512, and hides it from the CPU detection), and
 # fails on any error report or definite/indirect leak.
 #
-# usage: .ci/valgrind_examples.sh [build dir]     (default build/release-tests: g++ -O2)
+# usage: .ci/valgrind_examples.sh [build dir]     (default build/release-tests: g++ -O2, the README's test preset)
 #
 # Examples that link LibTorch are skipped: Debian's LibTorch loads libhwy, whose start-up code
 # executes an instruction valgrind 3.19 does not know (rdtscp), before main() runs. The LibTorch

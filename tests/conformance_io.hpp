@@ -29,6 +29,12 @@ struct setup_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A param value C++ cannot express (a non-integer ignore_index): tally's types reject it at
+/// compile time, which the harness counts as a rejection at construction.
+struct unrepresentable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 /// One input tensor, stored in the element type named by its dtype.
 struct Tensor {
   std::string dtype;  // "int64", "uint8" or "float32"
@@ -232,9 +238,11 @@ class Params {
     return id_ + ": param " + key + " = " + v.dump() + " is not understood by the harness";
   }
 
+  /// null (torchmetrics' None for num_classes / num_labels) maps to 0, tally's "not given".
   std::optional<std::int64_t> integer(const std::string& key) {
     const json* v = take(key);
     if (v == nullptr) return std::nullopt;
+    if (v->is_null()) return std::int64_t{0};
     if (!v->is_number_integer()) throw setup_error(bad(key, *v));
     return v->get<std::int64_t>();
   }
@@ -244,6 +252,7 @@ class Params {
     const json* v = take(key);
     present = v != nullptr;
     if (v == nullptr || v->is_null()) return std::nullopt;
+    if (v->is_number_float()) throw unrepresentable(bad(key, *v) + ": not an integer");
     if (!v->is_number_integer()) throw setup_error(bad(key, *v));
     return v->get<std::int64_t>();
   }
@@ -275,6 +284,9 @@ class Params {
                                            : std::string("<non-string>");
     for (const auto& [name, value] : table)
       if (name == s) return value;
+    // An unknown name (torchmetrics rejects it): the C++ equivalent is an enum value outside
+    // the enumerators, which tally's constructors reject.
+    if (v->is_string()) return static_cast<E>(1000);
     throw setup_error(bad(key, *v));
   }
 

@@ -398,29 +398,31 @@ TEST_CASE("enum formatters print the enumerator names and accept string specs") 
 
 TEST_CASE("option struct formatters list every field in declaration order") {
   CHECK(fmt::format("{}", tally::Binary::Options{}) ==
-        "{threshold=0.5, ignore_index=none, multidim_average=global, zero_division=0}");
+        "{threshold=0.5, ignore_index=none, multidim_average=global, zero_division=0, "
+        "scores=automatic}");
 
   tally::Multiclass::Options mc;
   mc.num_classes = 19;
   mc.ignore_index = 255;
   CHECK(fmt::format("{}", mc) ==
         "{num_classes=19, ignore_index=255, average=macro, multidim_average=global, top_k=1, "
-        "zero_division=0}");
+        "zero_division=0, scores=automatic}");
   mc.ignore_index = -100;
   mc.average = Average::none;
   mc.multidim_average = MultidimAverage::samplewise;
   mc.top_k = 3;
   mc.zero_division = 1;
+  mc.scores = tally::Scores::logits;
   CHECK(fmt::format("{}", mc) ==
         "{num_classes=19, ignore_index=-100, average=none, multidim_average=samplewise, top_k=3, "
-        "zero_division=1}");
+        "zero_division=1, scores=logits}");
 
   tally::Multilabel::Options ml;
   ml.num_labels = 4;
   ml.threshold = 0.25;
   CHECK(fmt::format("{}", ml) ==
         "{num_labels=4, ignore_index=none, threshold=0.25, average=macro, "
-        "multidim_average=global, zero_division=0}");
+        "multidim_average=global, zero_division=0, scores=automatic}");
 
   tally::DiceScore::Options d;
   d.num_classes = 6;
@@ -435,7 +437,7 @@ TEST_CASE("option struct formatters list every field in declaration order") {
   const tally::MulticlassStatScores s = fm_report_case();
   CHECK(fmt::format("{}", s.options()) ==
         "{num_classes=3, ignore_index=255, average=macro, multidim_average=global, top_k=1, "
-        "zero_division=0}");
+        "zero_division=0, scores=automatic}");
   CHECK_THROWS_AS(fmt::format(fmt::runtime("{:>80}"), mc), fmt::format_error);
 }
 

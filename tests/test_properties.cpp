@@ -1122,7 +1122,9 @@ enum class RefMetric {
   precision,
   recall,
   specificity,
+  npv,
   accuracy,
+  hamming,
   fbeta,
   jaccard,
   confusion_matrix
@@ -1145,6 +1147,14 @@ struct props_ref_kind<tally::Recall<T>> {
 template <class T>
 struct props_ref_kind<tally::Specificity<T>> {
   static constexpr RefMetric value = RefMetric::specificity;
+};
+template <class T>
+struct props_ref_kind<tally::NegativePredictiveValue<T>> {
+  static constexpr RefMetric value = RefMetric::npv;
+};
+template <class T>
+struct props_ref_kind<tally::HammingDistance<T>> {
+  static constexpr RefMetric value = RefMetric::hamming;
 };
 template <class T>
 struct props_ref_kind<tally::Accuracy<T>> {
@@ -1272,8 +1282,13 @@ double ref_class_score(RefMetric m, int task, double tp, double fp, double tn, d
       return ref_div(tp, tp + fn, zd);
     case RefMetric::specificity:
       return ref_div(tn, tn + fp, 0.0);
+    case RefMetric::npv:
+      return ref_div(tn, tn + fn, zd);
     case RefMetric::accuracy:
       return task == 1 ? ref_div(tp, tp + fn, 0.0) : ref_div(tp + tn, tp + fp + tn + fn, 0.0);
+    case RefMetric::hamming:  // the fraction of wrong decisions
+      return task == 1 ? 1.0 - ref_div(tp, tp + fn, 0.0)
+                       : 1.0 - ref_div(tp + tn, tp + fp + tn + fn, 0.0);
     case RefMetric::fbeta: {
       const double b2 = beta * beta;
       return ref_div((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp, zd);
@@ -1401,7 +1416,8 @@ std::vector<double> ref_unit_values(RefMetric m, const RefSpec& spec, const RefU
     } else {
       const bool support_rule =
           spec.top_k > 1 &&
-          (m == RefMetric::precision || m == RefMetric::recall || m == RefMetric::accuracy);
+          (m == RefMetric::precision || m == RefMetric::recall || m == RefMetric::accuracy ||
+           m == RefMetric::npv);
       w = support_rule ? (u.tp[k] + u.fn[k] > 0 ? 1 : 0)
                        : (u.tp[k] + u.fp[k] + u.fn[k] > 0 ? 1 : 0);
       if (m == RefMetric::jaccard && k == k_ii) w = 0;

@@ -208,6 +208,22 @@ TEST_CASE("torch: MulticlassConfusionMatrix from labels and from scores") {
   tt_same_as_pointer<double, std::int64_t>(proto, scores, ps, target, ts);
 }
 
+TEST_CASE("torch: MatthewsCorrCoef, CohenKappa and ExactMatch count like the pointer path") {
+  const Shape ps{3, 4, 6}, ts{3, 6};
+  const auto labels = tt_labels(ts.numel(), 0, 3, 22);
+  auto target = tt_labels(ts.numel(), 0, 3, 23);
+  target[5] = 7;
+  const auto scores = tt_scores(ps.numel(), 0.0, 1.0, 24);
+  const tally::MulticlassMatthewsCorrCoef mcc(tt_multiclass(4));
+  const tally::MulticlassCohenKappa kappa(tt_multiclass(4), tally::KappaWeights::quadratic);
+  const tally::MulticlassExactMatch exact(tt_multiclass(4));
+  tt_same_as_pointer<std::uint8_t, std::int64_t>(mcc, labels, ts, target, ts);
+  tt_same_as_pointer<float, std::int64_t>(mcc, scores, ps, target, ts);
+  tt_same_as_pointer<std::int32_t, std::int64_t>(kappa, labels, ts, target, ts);
+  tt_same_as_pointer<std::int64_t, std::uint8_t>(exact, labels, ts, target, ts);
+  tt_same_as_pointer<float, std::int64_t>(exact, scores, ps, target, ts);
+}
+
 TEST_CASE("torch: DiceScore from index maps of every integral dtype") {
   const Shape s{2, 6, 7};
   const auto preds = tt_labels(s.numel(), 0, 3, 15);

@@ -1,11 +1,11 @@
-// tally/classification.hpp — Precision, Recall, Specificity, Accuracy, FBetaScore, F1Score and
-// JaccardIndex for every task.
+// tally/classification.hpp — Precision, Recall, Specificity, NegativePredictiveValue, Accuracy,
+// HammingDistance, FBetaScore, F1Score and JaccardIndex for every task.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_CLASSIFICATION_HPP
 #define TALLY_CLASSIFICATION_HPP
 
-// Precision, Recall, Specificity, Accuracy, FBetaScore, F1Score and JaccardIndex. They share
-// StatScores' O(C) state and differ only in how compute() turns counts into scores.
+// The scores of per-class [[tn, fp], [fn, tp]] counts. They share StatScores' O(C) state and
+// differ only in how compute() turns counts into scores.
 
 #include "detail/metric_base.hpp"
 #include "detail/reduce.hpp"
@@ -83,6 +83,21 @@ class Specificity
       : Specificity::score_metric(options, detail::stat_family) {}
 };
 
+/// Negative predictive value tn / (tn + fn) per class, reduced by `average`; 0/0 gives
+/// zero_division (torchmetrics accepts zero_division here but always gives 0; tally uses it).
+///
+///     tally::BinaryNegativePredictiveValue npv({});
+///     npv.update(std::vector<int>{1, 0, 0}, std::vector<int>{1, 1, 0});
+///     double v = npv.compute().value();   // 0.5
+template <class Task>
+class NegativePredictiveValue
+    : public detail::score_metric<NegativePredictiveValue<Task>, Task, detail::score_kind::npv> {
+ public:
+  static constexpr const char* metric_name = "NegativePredictiveValue";
+  explicit NegativePredictiveValue(typename Task::Options options)
+      : NegativePredictiveValue::score_metric(options, detail::stat_family) {}
+};
+
 /// Accuracy. Binary and multilabel: (tp + tn) / all. Multiclass: per class tp / (tp + fn), so
 /// micro accuracy is correct / kept positions and macro is balanced accuracy. 0/0 gives 0.
 ///
@@ -95,6 +110,21 @@ class Accuracy : public detail::score_metric<Accuracy<Task>, Task, detail::score
   static constexpr const char* metric_name = "Accuracy";
   explicit Accuracy(typename Task::Options options)
       : Accuracy::score_metric(options, detail::stat_family) {}
+};
+
+/// Hamming distance: 1 - Accuracy per class (the fraction of wrong decisions), reduced by
+/// `average` with the classes that occur (tp + fp + fn > 0), also with top_k > 1.
+///
+///     tally::MultilabelHammingDistance h({.num_labels = 2, .average = tally::Average::micro});
+///     h.update(std::vector<int>{1, 0, 1, 1}, std::vector<int>{1, 1, 1, 1});   // as (2, 2)
+///     double v = h.compute().value();   // 0.25
+template <class Task>
+class HammingDistance
+    : public detail::score_metric<HammingDistance<Task>, Task, detail::score_kind::hamming> {
+ public:
+  static constexpr const char* metric_name = "HammingDistance";
+  explicit HammingDistance(typename Task::Options options)
+      : HammingDistance::score_metric(options, detail::stat_family) {}
 };
 
 /// F-beta (1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp) per class; 0/0 gives zero_division.
@@ -165,6 +195,12 @@ using MultilabelRecall = Recall<Multilabel>;
 using BinarySpecificity = Specificity<Binary>;
 using MulticlassSpecificity = Specificity<Multiclass>;
 using MultilabelSpecificity = Specificity<Multilabel>;
+using BinaryNegativePredictiveValue = NegativePredictiveValue<Binary>;
+using MulticlassNegativePredictiveValue = NegativePredictiveValue<Multiclass>;
+using MultilabelNegativePredictiveValue = NegativePredictiveValue<Multilabel>;
+using BinaryHammingDistance = HammingDistance<Binary>;
+using MulticlassHammingDistance = HammingDistance<Multiclass>;
+using MultilabelHammingDistance = HammingDistance<Multilabel>;
 using BinaryAccuracy = Accuracy<Binary>;
 using MulticlassAccuracy = Accuracy<Multiclass>;
 using MultilabelAccuracy = Accuracy<Multilabel>;

@@ -62,6 +62,7 @@
 #include <string>
 #include <vector>
 
+#include "agreement.hpp"
 #include "error.hpp"
 #include "options.hpp"
 #include "detail/reduce.hpp"
@@ -323,6 +324,11 @@ template <>
 struct formatter<tally::InputFormat> : tally::detail::fmt_enum<tally::InputFormat> {};
 template <>
 struct formatter<tally::AggregationLevel> : tally::detail::fmt_enum<tally::AggregationLevel> {};
+
+template <>
+struct formatter<tally::Scores> : tally::detail::fmt_enum<tally::Scores> {};
+template <>
+struct formatter<tally::KappaWeights> : tally::detail::fmt_enum<tally::KappaWeights> {};
 
 template <>
 struct formatter<tally::Binary::Options> : tally::detail::fmt_options {};

@@ -29,8 +29,16 @@ enum class InputFormat { index, one_hot, mixed };
 /// DiceScore: mean of per-sample scores (`samplewise`) or one score from pooled counts (`global`).
 enum class AggregationLevel { global, samplewise };
 
+/// How floating preds of binary and multilabel updates are read (and, for multiclass scores,
+/// checked). `automatic` is torchmetrics' rule: logits when any value of the update lies outside
+/// [0, 1], probabilities otherwise, decided again for every update. `probabilities` rejects a
+/// value outside [0, 1] with tally::error; `logits` always applies the sigmoid (so a batch of
+/// logits that happens to fall inside [0, 1] is not misread). Multiclass argmax and top_k do not
+/// depend on it (softmax keeps the order).
+enum class Scores { automatic, probabilities, logits };
+
 /// Binary task: preds and target have the same shape `(N, ...)`; every element is one decision.
-/// Floating preds are probabilities, or logits when any value of an update lies outside [0, 1].
+/// Floating preds are probabilities or logits, as `scores` says.
 struct Binary {
   static constexpr const char* name = "Binary";
   struct Options {
@@ -38,6 +46,7 @@ struct Binary {
     std::optional<std::int64_t> ignore_index = std::nullopt;
     MultidimAverage multidim_average = MultidimAverage::global;
     double zero_division = 0.0;
+    Scores scores = Scores::automatic;
   };
 };
 
@@ -52,6 +61,7 @@ struct Multiclass {
     MultidimAverage multidim_average = MultidimAverage::global;
     int top_k = 1;
     double zero_division = 0.0;
+    Scores scores = Scores::automatic;
   };
 };
 
@@ -66,6 +76,7 @@ struct Multilabel {
     Average average = Average::macro;
     MultidimAverage multidim_average = MultidimAverage::global;
     double zero_division = 0.0;
+    Scores scores = Scores::automatic;
   };
 };
 
@@ -107,7 +118,7 @@ struct option_fields<Binary::Options> {
   static constexpr auto list =
       std::make_tuple(field("threshold", &O::threshold), field("ignore_index", &O::ignore_index),
                       field("multidim_average", &O::multidim_average),
-                      field("zero_division", &O::zero_division));
+                      field("zero_division", &O::zero_division), field("scores", &O::scores));
 };
 template <>
 struct option_fields<Multiclass::Options> {
@@ -115,7 +126,8 @@ struct option_fields<Multiclass::Options> {
   static constexpr auto list = std::make_tuple(
       field("num_classes", &O::num_classes), field("ignore_index", &O::ignore_index),
       field("average", &O::average), field("multidim_average", &O::multidim_average),
-      field("top_k", &O::top_k), field("zero_division", &O::zero_division));
+      field("top_k", &O::top_k), field("zero_division", &O::zero_division),
+      field("scores", &O::scores));
 };
 template <>
 struct option_fields<Multilabel::Options> {
@@ -123,7 +135,8 @@ struct option_fields<Multilabel::Options> {
   static constexpr auto list = std::make_tuple(
       field("num_labels", &O::num_labels), field("ignore_index", &O::ignore_index),
       field("threshold", &O::threshold), field("average", &O::average),
-      field("multidim_average", &O::multidim_average), field("zero_division", &O::zero_division));
+      field("multidim_average", &O::multidim_average), field("zero_division", &O::zero_division),
+      field("scores", &O::scores));
 };
 template <>
 struct option_fields<DiceScoreOptions> {
@@ -185,6 +198,15 @@ template <class Options>
     case InputFormat::mixed: return "mixed";
   }
   return "<invalid InputFormat>";
+}
+
+[[nodiscard]] constexpr const char* to_string(Scores s) noexcept {
+  switch (s) {
+    case Scores::automatic: return "automatic";
+    case Scores::probabilities: return "probabilities";
+    case Scores::logits: return "logits";
+  }
+  return "<invalid Scores>";
 }
 
 [[nodiscard]] constexpr const char* to_string(AggregationLevel a) noexcept {

@@ -6,9 +6,11 @@
 #ifndef TALLY_TALLY_HPP
 #define TALLY_TALLY_HPP
 
+#include "agreement.hpp"
 #include "classification.hpp"
 #include "confusion_matrix.hpp"
 #include "error.hpp"
+#include "exact_match.hpp"
 #include "isa.hpp"
 #include "options.hpp"
 #include "result.hpp"

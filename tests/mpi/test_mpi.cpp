@@ -122,6 +122,22 @@ int main(int argc, char** argv) {
   check_metric("MulticlassStatScores samplewise", tally::MulticlassStatScores(o), d, size, true);
   check_metric("MulticlassRecall samplewise", tally::MulticlassRecall(o), d, size, true);
 
+  // The confusion-derived family: O(C) counts (MCC, NPV, Hamming), the C x C table (kappa) and
+  // ExactMatch's [correct, total] per sample.
+  tally::Multiclass::Options plain;
+  plain.num_classes = C;
+  plain.ignore_index = 255;
+  check_metric("MulticlassMatthewsCorrCoef", tally::MulticlassMatthewsCorrCoef(plain), d, size,
+               true);
+  check_metric("MulticlassCohenKappa quadratic",
+               tally::MulticlassCohenKappa(plain, tally::KappaWeights::quadratic), d, size, true);
+  check_metric("MulticlassNegativePredictiveValue", tally::MulticlassNegativePredictiveValue(plain),
+               d, size, true);
+  check_metric("MulticlassHammingDistance", tally::MulticlassHammingDistance(plain), d, size, true);
+  check_metric("MulticlassExactMatch", tally::MulticlassExactMatch(plain), d, size, true);
+  plain.multidim_average = tally::MultidimAverage::samplewise;
+  check_metric("MulticlassExactMatch samplewise", tally::MulticlassExactMatch(plain), d, size, true);
+
   tally::DiceScore::Options dopt;
   dopt.num_classes = C;
   dopt.ignore_index = 255;

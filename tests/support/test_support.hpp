@@ -244,7 +244,9 @@ void for_each_metric(F&& f) {
   f(metric_tag<tally::Precision<Task>>{}, "Precision");
   f(metric_tag<tally::Recall<Task>>{}, "Recall");
   f(metric_tag<tally::Specificity<Task>>{}, "Specificity");
+  f(metric_tag<tally::NegativePredictiveValue<Task>>{}, "NegativePredictiveValue");
   f(metric_tag<tally::Accuracy<Task>>{}, "Accuracy");
+  f(metric_tag<tally::HammingDistance<Task>>{}, "HammingDistance");
   f(metric_tag<tally::F1Score<Task>>{}, "F1Score");
   f(metric_tag<tally::FBetaScore<Task>>{}, "FBetaScore");
   f(metric_tag<tally::JaccardIndex<Task>>{}, "JaccardIndex");

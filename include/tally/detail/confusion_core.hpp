@@ -38,6 +38,7 @@ class confusion_core {
     check_enum(o.average);
     check_enum(o.multidim_average);
     check_zero_division(o.zero_division);
+    check_enum(o.scores);
     if (o.top_k != 1) fail("top_k: ConfusionMatrix supports only top_k = 1, got ", o.top_k);
     if (o.multidim_average != MultidimAverage::global)
       fail(
@@ -90,6 +91,11 @@ class confusion_core {
                   "tally: preds must be integral labels or floating-point scores");
     const multiclass_layout lay =
         check_multiclass_shapes<P>(preds.shape(), target.shape(), C_, false, 1);
+    if constexpr (std::is_floating_point_v<P>) {
+      // A NaN is reported by the counting below, as for every metric; then values outside [0, 1].
+      if (opts_.scores == Scores::probabilities && find_nan(preds.data(), preds.size()) == npos)
+        check_probabilities(preds.data(), preds.size());
+    }
     if (C_ <= table_max_classes) {
       // Small tables: the fast kernels count into a local table with the ignored and invalid
       // bins, committed when the batch is valid.

@@ -21,7 +21,7 @@
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 
-enum class score_kind { precision, recall, fbeta, specificity, accuracy, jaccard };
+enum class score_kind { precision, recall, fbeta, specificity, accuracy, jaccard, npv, hamming };
 
 struct score_spec {
   score_kind kind;
@@ -75,6 +75,13 @@ struct sums {
       return task == task_kind::multiclass ? ratio(s.tp, s.tp + s.fn, 0.0)
                                            : ratio(s.tp + s.tn, s.tp + s.fp + s.tn + s.fn, 0.0);
     case score_kind::jaccard: return ratio(s.tp, s.tp + s.fp + s.fn - jaccard_fp_removed, zd);
+    // torchmetrics never passes zero_division on to NPV (0/0 is always 0); tally uses it.
+    case score_kind::npv: return ratio(s.tn, s.tn + s.fn, zd);
+    // 1 - accuracy, 0/0 counted as accuracy 0.
+    case score_kind::hamming:
+      return 1.0 - (task == task_kind::multiclass
+                        ? ratio(s.tp, s.tp + s.fn, 0.0)
+                        : ratio(s.tp + s.tn, s.tp + s.fp + s.tn + s.fn, 0.0));
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
@@ -94,15 +101,16 @@ struct reduce_context {
 };
 
 // Macro weight of a class (docs/semantics.md 5.2): multilabel keeps every label; multiclass drops
-// classes that never occur (tp + fp + fn = 0), and with top_k > 1 precision, recall and accuracy
-// drop classes without support; Jaccard always drops an in-range ignore_index class.
+// classes that never occur (tp + fp + fn = 0), and with top_k > 1 precision, recall, accuracy and
+// NPV drop classes without support; Jaccard always drops an in-range ignore_index class.
 [[nodiscard]] inline bool macro_keeps(const reduce_context& ctx, const std::uint64_t* b,
                                       std::size_t c) noexcept {
   if (ctx.task != task_kind::multiclass) return true;
   if (ctx.spec.kind == score_kind::jaccard && ctx.ii_class && *ctx.ii_class == c) return false;
   const bool support_rule = ctx.top_k > 1 && (ctx.spec.kind == score_kind::precision ||
                                               ctx.spec.kind == score_kind::recall ||
-                                              ctx.spec.kind == score_kind::accuracy);
+                                              ctx.spec.kind == score_kind::accuracy ||
+                                              ctx.spec.kind == score_kind::npv);
   return support_rule ? b[TP] + b[FN] > 0 : b[TP] + b[FP] + b[FN] > 0;
 }
 

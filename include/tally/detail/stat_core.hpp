@@ -68,6 +68,7 @@ class stat_core {
       : opts_(options), logit_kept_only_(binary && traits.logit_kept_only) {
     check_enum(opts_.multidim_average);
     check_zero_division(opts_.zero_division);
+    check_enum(opts_.scores);
     if constexpr (binary) {
       check_threshold(opts_.threshold);
       classes_ = 1;
@@ -269,10 +270,16 @@ class stat_core {
       to.target += from.target;
       to.kept += from.kept;
     }
-    // Logits iff some value lies outside [0, 1]: anywhere, or for binary ConfusionMatrix and
-    // JaccardIndex at kept positions only.
-    const bool logits =
-        std::is_floating_point_v<P> && (logit_kept_only_ ? all.outside_kept : all.outside_all);
+    // Scores::automatic: logits iff some value lies outside [0, 1], anywhere, or for the metrics
+    // built on torchmetrics' binary confusion matrix at kept positions only.
+    bool logits = false;
+    if constexpr (std::is_floating_point_v<P>) {
+      if (opts_.scores == Scores::probabilities && all.outside_all)
+        check_probabilities(preds.data(), n);
+      logits = opts_.scores == Scores::logits ||
+               (opts_.scores == Scores::automatic &&
+                (logit_kept_only_ ? all.outside_kept : all.outside_all));
+    }
     std::vector<std::uint64_t> blocks;
     assign_zeros(blocks, units * L * BLOCK, "update (split the batch)");
     for (std::size_t u = 0; u < units * L; ++u) {
@@ -311,10 +318,12 @@ class stat_core {
     local_hist hist(checked_cells(units, 3 * C, "update"));
     const multiclass_job job{lay.N,        lay.R,  C, opts_.top_k, opts_.ignore_index,
                              samplewise(), threads};
-    if constexpr (std::is_floating_point_v<P>)
+    if constexpr (std::is_floating_point_v<P>) {
       count_multiclass_scores(preds.data(), target.data(), job, hist.h);
-    else
+      if (opts_.scores == Scores::probabilities) check_probabilities(preds.data(), preds.size());
+    } else {
       count_multiclass_labels(preds.data(), target.data(), job, hist.h);
+    }
     // Fold tp / predicted / target histograms into blocks; kept = sum of target counts.
     std::vector<std::uint64_t> blocks;
     assign_zeros(blocks, units * C * BLOCK, "update (split the batch)");

@@ -29,6 +29,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "../error.hpp"
@@ -78,19 +79,28 @@ class identity_text {
   void put(Normalize n) { out_ << to_string(n); }
   void put(InputFormat f) { out_ << to_string(f); }
   void put(AggregationLevel a) { out_ << to_string(a); }
+  void put(Scores s) { out_ << to_string(s); }
   void put(bool b) { out_ << (b ? "true" : "false"); }
   void put(double d) { out_ << d; }
   void put(std::int64_t i) { out_ << i; }
   void put(int i) { out_ << i; }
+  void put(const char* text) { out_ << text; }  // a setting's name (to_string of its enum)
 
   std::ostringstream out_;
   bool first_ = true;
 };
 
 // The options as identity text, every field of the struct's list (options.hpp).
+// `scores` is left out while automatic, so that states saved before the field existed (with
+// the same reading of scores) still load; any other value is part of the identity.
 template <class Options>
 void describe_options(identity_text& t, const Options& o) {
-  for_each_field(o, [&](const char* name, const auto& v) { t.field(name, v); });
+  for_each_field(o, [&](const char* name, const auto& v) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Scores>) {
+      if (v == Scores::automatic) return;
+    }
+    t.field(name, v);
+  });
 }
 
 // The state as a distributed reduction sees it (tally/mpi.hpp): arrays that add elementwise

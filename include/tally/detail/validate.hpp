@@ -47,6 +47,21 @@ inline void check_enum(AggregationLevel a) {
          " is not an AggregationLevel (global, samplewise)");
 }
 
+inline void check_enum(Scores s) {
+  if (s != Scores::automatic && s != Scores::probabilities && s != Scores::logits)
+    fail("scores: ", static_cast<int>(s), " is not a Scores (automatic, probabilities, logits)");
+}
+
+// Scores::probabilities: the first floating pred outside [0, 1] (±inf included) is an error.
+template <class P>
+void check_probabilities(const P* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] < P(0) || p[i] > P(1))
+      fail("preds value ", p[i], " at index ", i,
+           " is outside [0, 1], but scores = probabilities; pass Scores::logits (or automatic) "
+           "for logits");
+}
+
 inline void check_zero_division(double zd) {
   // NaN is reserved: torchmetrics' maintainers want it to mean "leave out of the average".
   if (!(zd == 0.0 || zd == 1.0)) fail("zero_division: ", zd, " is not allowed; use 0 or 1");
