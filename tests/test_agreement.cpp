@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <tally/tally.hpp>
@@ -363,4 +364,48 @@ TEST_CASE("Scores: automatic decides per update, logits and probabilities are ex
   auto invalid = bin_opts();
   invalid.scores = static_cast<tally::Scores>(9);
   CHECK(contains(error_message([&] { tally::BinaryF1Score f(invalid); }), "scores"));
+}
+
+TEST_CASE("ExactMatch: the kernel path (samples at least C long) equals the scalar path") {
+  // Samples of R = 64 >= C use the counting kernels, samples of R = 2 < C the scalar pass; the
+  // same decisions cut both ways must give the same verdicts, for labels and for scores.
+  std::mt19937 rng(21);
+  const std::size_t C = 6, N = 10, R = 64;
+  std::vector<int> t = random_labels(rng, N * R, static_cast<int>(C));
+  std::vector<int> p = t;
+  for (std::size_t n = 0; n < N; n += 2) p[n * R + (n * 7) % R] = (p[n * R + (n * 7) % R] + 1) % 6;
+  for (std::size_t n = 1; n < N; n += 3) t[n * R + 5] = 255;  // ignored, pred may differ
+  auto o = mc_opts(static_cast<std::int64_t>(C), 255, tally::MultidimAverage::samplewise);
+  tally::MulticlassExactMatch long_samples(o);
+  long_samples.update(view_of(p, Shape{N, R}), view_of(t, Shape{N, R}));
+  std::vector<double> want(N);
+  for (std::size_t n = 0; n < N; ++n) {
+    bool ok = true;
+    for (std::size_t r = 0; r < R; ++r) ok &= t[n * R + r] == 255 || p[n * R + r] == t[n * R + r];
+    want[n] = ok ? 1.0 : 0.0;
+  }
+  expect_values(long_samples.compute(), Shape{N}, want);
+  // Scores through argmax_block: one-hot scores of the same labels.
+  std::vector<double> scores(N * C * R, 0.0);
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t r = 0; r < R; ++r)
+      scores[(n * C + static_cast<std::size_t>(p[n * R + r])) * R + r] = 1.0;
+  tally::MulticlassExactMatch from_scores(o);
+  from_scores.update(view_of(scores, Shape{N, C, R}), view_of(t, Shape{N, R}));
+  expect_values(from_scores.compute(), Shape{N}, want);
+  // An invalid value on the kernel path is named by its flat index, nothing is counted.
+  std::vector<int> bad = t;
+  bad[3 * R + 10] = 9;
+  const std::string msg = error_message([&] {
+    long_samples.update(view_of(p, Shape{N, R}), view_of(bad, Shape{N, R}));
+  });
+  CHECK(contains(msg, "index " + std::to_string(3 * R + 10)));
+  CHECK(long_samples.compute().shape() == Shape{N});
+  std::vector<double> nan_scores = scores;
+  nan_scores[(4 * C + 2) * R + 7] = std::numeric_limits<double>::quiet_NaN();
+  CHECK(contains(error_message([&] {
+                   from_scores.update(view_of(nan_scores, Shape{N, C, R}), view_of(t, Shape{N, R}));
+                 }),
+                 "NaN"));
+  CHECK(from_scores.compute().shape() == Shape{N});
 }

@@ -10,6 +10,7 @@
 // Multilabel: a position (n, k) of (N, L, K...) is correct when every label there is right; a
 // sample's row counts its correct positions out of its K.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -131,7 +132,8 @@ class exact_match_core {
   }
 
   // One pass over the batch; every unit's verdict is collected locally and committed only when
-  // the whole batch was valid. (Serial: `threads` is accepted for the common update() surface.)
+  // the whole batch was valid. Serial: `threads` (tally::parallel) is accepted and gives the same
+  // result, one thread.
   template <class P, class T>
   void update(tensor_view<const P> preds, tensor_view<const T> target, std::size_t /*threads*/) {
     static_assert(is_label_type_v<T>,
@@ -171,7 +173,44 @@ class exact_match_core {
     const label_rule<T> tr(C, opts_.ignore_index);
     const P* p = preds.data();
     const T* t = target.data();
+    // The counting kernels (every ISA, the same ones as StatScores) give a sample's per-class tp
+    // and target counts; it is right when the tp sum equals the kept positions. That adds O(C)
+    // per sample, so samples shorter than C take the scalar pass, which also names the first
+    // invalid value when a kernel reports one.
+    const bool use_kernels = R >= C;
+    constexpr std::size_t block = 4096;
+    label_scratch scratch;
+    std::vector<std::uint64_t> hist(use_kernels ? 3 * C : 0);
+    std::vector<std::uint32_t> labels(use_kernels && std::is_floating_point_v<P>
+                                          ? std::min(block, R)
+                                          : 0);
     for (std::size_t i = 0; i < N; ++i) {
+      if (use_kernels) {
+        std::fill(hist.begin(), hist.end(), std::uint64_t{0});
+        const class_counts_out out{hist.data(), hist.data() + C, hist.data() + 2 * C};
+        bool ok = true;
+        if constexpr (std::is_floating_point_v<P>) {
+          const label_rule<std::uint32_t> lr(C, std::nullopt);
+          for (std::size_t r0 = 0; r0 < R && ok; r0 += block) {
+            const std::size_t m = std::min(block, R - r0);
+            ok = !argmax_block(p + i * C * R + r0, C, R, m, labels.data()) &&
+                 count_class_labels(labels.data(), t + i * R + r0, m, C, lr, tr, out, scratch);
+          }
+        } else {
+          ok = count_class_labels(p + i * R, t + i * R, R, C, label_rule<P>(C, std::nullopt), tr,
+                                  out, scratch);
+        }
+        if (ok) {
+          std::uint64_t tp = 0, kept = 0;
+          for (std::size_t c = 0; c < C; ++c) {
+            tp += out.tp[c];
+            kept += out.target[c];
+          }
+          rows[2 * i] = tp == kept ? 1 : 0;
+          rows[2 * i + 1] = 1;
+          continue;
+        }
+      }
       bool wrong = false;
       auto sink = [&](std::size_t tc, std::size_t pc) { wrong |= tc != pc; };
       if constexpr (std::is_floating_point_v<P>) {
