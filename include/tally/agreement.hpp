@@ -127,20 +127,6 @@ template <class Task>
   return 1.0 - observed / expected;
 }
 
-// Options a metric does not read must keep their defaults.
-template <class Options>
-void check_unused_options(const Options& o, const char* metric) {
-  const Options d{};
-  if (o.zero_division != d.zero_division)
-    fail("zero_division: ", metric, " does not use it; leave it at ", d.zero_division, ", got ",
-         o.zero_division);
-  if constexpr (!std::is_same_v<Options, Binary::Options>) {
-    if (o.average != d.average)
-      fail("average: ", metric, " does not use it; leave it at ", to_string(d.average), ", got ",
-           to_string(o.average));
-  }
-}
-
 }  // namespace detail
 
 /// Matthews correlation coefficient: the correlation between predicted and target labels, in

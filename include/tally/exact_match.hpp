@@ -46,13 +46,7 @@ class exact_match_core {
     check_enum(o.average);
     check_zero_division(o.zero_division);
     check_enum(o.scores);
-    const options_type d{};
-    if (o.average != d.average)
-      fail("average: ExactMatch does not use it; leave it at ", to_string(d.average), ", got ",
-           to_string(o.average));
-    if (o.zero_division != d.zero_division)
-      fail("zero_division: ExactMatch does not use it; leave it at ", d.zero_division, ", got ",
-           o.zero_division);
+    check_unused_options(o, "ExactMatch");
     if constexpr (multiclass) {
       check_state_size("num_classes", o.num_classes, 2, 1, 1);
       if (o.top_k != 1) fail("top_k: ExactMatch supports only top_k = 1, got ", o.top_k);

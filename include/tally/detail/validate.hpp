@@ -62,6 +62,20 @@ void check_probabilities(const P* p, std::size_t n) {
            "for logits");
 }
 
+// Options a metric does not read must keep their defaults.
+template <class Options>
+void check_unused_options(const Options& o, const char* metric) {
+  const Options d{};
+  if (o.zero_division != d.zero_division)
+    fail("zero_division: ", metric, " does not use it; leave it at ", d.zero_division, ", got ",
+         o.zero_division);
+  if constexpr (!std::is_same_v<Options, Binary::Options>) {
+    if (o.average != d.average)
+      fail("average: ", metric, " does not use it; leave it at ", to_string(d.average), ", got ",
+           to_string(o.average));
+  }
+}
+
 inline void check_zero_division(double zd) {
   // NaN is reserved: torchmetrics' maintainers want it to mean "leave out of the average".
   if (!(zd == 0.0 || zd == 1.0)) fail("zero_division: ", zd, " is not allowed; use 0 or 1");
