@@ -212,6 +212,47 @@ TEST_CASE("Result indexes and iterates its values in row-major order") {
   CHECK(sum == 10.0);
 }
 
+TEST_CASE("Result(i, j, ...) reads one element per index tuple, row-major") {
+  // A (2, 3, 2) result holding 0, 1, ..., 11.
+  std::vector<double> v(12);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i);
+  const tally::Result r(tally::Shape{2, 3, 2}, v);
+  CHECK(r(0, 0, 0) == 0.0);
+  CHECK(r(0, 2, 1) == 5.0);
+  CHECK(r(1, 0, 0) == 6.0);
+  CHECK(r(1, 2, 1) == 11.0);
+  CHECK(r(1u, std::uint8_t{1}, std::int64_t{1}) == 9.0);  // any integral index types
+  const tally::Result scalar(tally::Shape{}, {0.25});
+  CHECK(scalar() == 0.25);
+
+  // A (C, 5) StatScores table: r(c, k) is r[c * 5 + k].
+  tally::Multiclass::Options o;
+  o.num_classes = 3;
+  o.average = tally::Average::none;
+  tally::MulticlassStatScores stats(o);
+  stats.update(std::vector<int>{0, 1, 1, 2}, std::vector<int>{0, 1, 2, 2});
+  const tally::Result t = stats.compute();
+  REQUIRE(t.shape() == tally::Shape{3, 5});
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::size_t k = 0; k < 5; ++k) CHECK(t(c, k) == t[c * 5 + k]);
+  CHECK(t(1, 1) == 1.0);  // class 1: one fp (pred 1 at target 2)
+}
+
+TEST_CASE("Result(i, j, ...) with a wrong rank or an index outside its axis is tally::error") {
+  using Catch::Matchers::Contains;
+  const tally::Result r(tally::Shape{2, 3}, {1, 2, 3, 4, 5, 6});
+  CHECK_THROWS_WITH(r(1), Contains("1 index given for a result of shape (2, 3) (rank 2)"));
+  CHECK_THROWS_WITH(r(1, 1, 1), Contains("3 indices given"));
+  CHECK_THROWS_WITH(r(2, 0), Contains("index 2 of axis 0 is outside [0, 2)"));
+  CHECK_THROWS_WITH(r(0, 3), Contains("index 3 of axis 1 is outside [0, 3)"));
+  CHECK_THROWS_WITH(r(0, -1), Contains("index -1 of axis 1 is negative"));
+  CHECK_THROWS_WITH(r(0, std::numeric_limits<std::uint64_t>::max()),
+                    Contains("of axis 1 is outside [0, 3)"));
+  CHECK_THROWS_AS(r(), tally::error);
+  CHECK_THROWS_AS(tally::Result()(0), tally::error);  // the empty result has shape (0)
+  CHECK_THROWS_AS(tally::Result(tally::Shape{}, {1.0})(0), tally::error);
+}
+
 TEST_CASE("Result compares shape and values exactly") {
   const tally::Result a(tally::Shape{2}, {0.5, 1.0});
   CHECK(a == tally::Result(tally::Shape{2}, {0.5, 1.0}));

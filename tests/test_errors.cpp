@@ -425,6 +425,71 @@ TEST_CASE("errors: multiclass target values outside 0 to C-1 that are not ignore
   });
 }
 
+TEST_CASE("errors: a label above the class range names both fixes, num_classes and ignore_index") {
+  using Catch::Matchers::Contains;
+  using Catch::Matchers::Equals;
+  for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
+    using M = typename decltype(tag)::type;
+    INFO(name);
+    M m = make_metric<M>(mc_opts(4));
+    const std::vector<int> p{1, 2}, t{1, 5};
+    CHECK_THROWS_WITH(m.update(p, t),
+                      Equals("target value 5 at index 1 is outside [0, 4); if 5 is a class, "
+                             "num_classes must be at least 6; to skip positions with this label "
+                             "instead, pass ignore_index = 5"));
+    // With an ignore_index set, the other fix is still named.
+    M m255 = make_metric<M>(mc_opts(4, 255));
+    CHECK_THROWS_WITH(m255.update(p, t),
+                      Equals("target value 5 at index 1 is outside [0, 4) and is not "
+                             "ignore_index 255; if 5 is a class, num_classes must be at least 6"));
+    // A prediction above the range: num_classes is the fix.
+    const std::vector<int> p7{7, 2}, t1{1, 2};
+    CHECK_THROWS_WITH(m.update(p7, t1), Equals("preds value 7 at index 0 is outside [0, 4); if 7 "
+                                               "is a class, num_classes must be at least 8"));
+    // A negative label cannot be a class: only ignore_index is suggested.
+    const std::vector<int> tneg{1, -3};
+    CHECK_THROWS_WITH(m.update(p, tneg),
+                      Equals("target value -3 at index 1 is outside [0, 4); to skip positions "
+                             "with this label, pass ignore_index = -3"));
+  });
+  // Binary values have no num_classes to raise.
+  tally::BinaryF1Score b{tally::Binary::Options{}};
+  CHECK_THROWS_WITH(b.update(std::vector<int>{1}, std::vector<int>{2}),
+                    !Contains("num_classes") && Contains("pass ignore_index = 2"));
+}
+
+TEST_CASE("errors: DiceScore index maps passed as one-hot (the default) name input_format") {
+  using Catch::Matchers::Contains;
+  using Catch::Matchers::EndsWith;
+  const std::string hint =
+      "; if preds and target are index maps (N, ...) of class labels, pass input_format = "
+      "InputFormat::index";
+  tally::DiceScore::Options o;
+  o.num_classes = 4;  // input_format left at one_hot
+  tally::DiceScore dice(o);
+  const tally::DiceScore before = dice;
+  // (N, H, W) index maps whose H is not C: a channel-count error, with the hint.
+  const std::vector<std::uint8_t> maps(2 * 5 * 6, 1);
+  CHECK_THROWS_WITH(dice.update(view_of(maps, Shape{2, 5, 6}), view_of(maps, Shape{2, 5, 6})),
+                    Contains("axis 1 has 5 channels but num_classes is 4") && EndsWith(hint));
+  // (N, L) index maps: a rank error, with the hint.
+  CHECK_THROWS_WITH(dice.update(view_of(maps, Shape{6, 10}), view_of(maps, Shape{6, 10})),
+                    Contains("rank >= 3") && EndsWith(hint));
+  // H == C: the shapes pass, the values (labels 2) are not one-hot.
+  const std::vector<std::uint8_t> labels(2 * 4 * 6, 2);
+  CHECK_THROWS_WITH(dice.update(view_of(labels, Shape{2, 4, 6}), view_of(labels, Shape{2, 4, 6})),
+                    Contains("is not 0 or 1") && EndsWith(hint));
+  CHECK(dice == before);
+  // With input_format = index the same maps are counted; under mixed no index hint is given.
+  o.input_format = tally::InputFormat::index;
+  tally::DiceScore index_dice(o);
+  CHECK_NOTHROW(index_dice.update(view_of(labels, Shape{2, 4, 6}), view_of(labels, Shape{2, 4, 6})));
+  o.input_format = tally::InputFormat::mixed;
+  tally::DiceScore mixed(o);
+  CHECK_THROWS_WITH(mixed.update(view_of(maps, Shape{2, 5, 6}), view_of(maps, Shape{2, 6})),
+                    !Contains("input_format = InputFormat::index"));
+}
+
 TEST_CASE("errors: a uint8 255 is compared by value with ignore_index") {
   for_each_metric<tally::Multiclass>([&](auto tag, const char* name) {
     using M = typename decltype(tag)::type;

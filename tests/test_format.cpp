@@ -19,6 +19,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <nlohmann/json.hpp>
 #include <tally/format.hpp>
 #include <tally/tally.hpp>
 #include <vector>
@@ -324,6 +325,201 @@ TEST_CASE(
       }
     }
   }
+}
+
+// ---- classification_report as Markdown, CSV and JSON -------------------------------------
+
+TEST_CASE("classification_report as Markdown: exact table for the report case") {
+  const tally::MulticlassStatScores s = fm_report_case();
+  const std::string expected =
+      "| class | precision | recall | f1-score | iou | support |\n"
+      "|---|---:|---:|---:|---:|---:|\n"
+      "| road | 0.6667 | 0.8000 | 0.7273 | 0.5714 | 5 |\n"
+      "| car\\|bus | 0.5000 | 0.6667 | 0.5714 | 0.4000 | 3 |\n"
+      "| sky | 0.0000 | 0.0000 | 0.0000 | 0.0000 | 2 |\n"
+      "| accuracy | | | 0.6000 | | 10 |\n"
+      "| macro avg | 0.3889 | 0.4889 | 0.4329 | 0.3238 | 10 |\n"
+      "| weighted avg | 0.4833 | 0.6000 | 0.5351 | 0.4057 | 10 |\n";
+  CHECK(tally::classification_report(s, {"road", "car|bus", "sky"}, 4,
+                                     tally::ReportFormat::markdown) == expected);
+}
+
+namespace {
+
+// Splits RFC 4180 CSV (CRLF records, quoted fields with doubled quotes) into records of fields.
+std::vector<std::vector<std::string>> fm_parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records(1, std::vector<std::string>(1));
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        records.back().back() += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        records.back().back() += ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      records.back().emplace_back();
+    } else if (ch == '\r') {
+      REQUIRE(i + 1 < text.size());
+      REQUIRE(text[i + 1] == '\n');
+      ++i;
+      records.emplace_back(1);
+    } else {
+      REQUIRE(ch != '\n');  // a bare LF outside quotes is not a record end in RFC 4180
+      records.back().back() += ch;
+    }
+  }
+  REQUIRE(records.back() == std::vector<std::string>(1));  // the text ends with CRLF
+  records.pop_back();
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("classification_report as CSV: quoted names and full-precision values of the metrics") {
+  const tally::MulticlassStatScores s = fm_report_case();
+  const std::vector<std::string> names = {"road, wet", "car \"4x4\"", "sky"};
+  const auto rec = fm_parse_csv(tally::classification_report(s, names, 2, tally::ReportFormat::csv));
+  REQUIRE(rec.size() == 1 + 3 + 3);
+  CHECK(rec[0] == std::vector<std::string>{"class", "precision", "recall", "f1-score", "iou",
+                                           "support"});
+  // Full precision whatever digits says: each value reads back as the metric's double exactly.
+  tally::Multiclass::Options none = fm_opts(3);
+  none.average = Average::none;
+  auto per_class = [&](auto metric) {
+    metric.update(fm_preds, fm_target);
+    return metric.compute();
+  };
+  const Result p = per_class(tally::MulticlassPrecision(none));
+  const Result r = per_class(tally::MulticlassRecall(none));
+  const Result f = per_class(tally::MulticlassF1Score(none));
+  const Result j = per_class(tally::MulticlassJaccardIndex(none));
+  const char* supports[] = {"5", "3", "2"};
+  for (std::size_t c = 0; c < 3; ++c) {
+    INFO("class " << c);
+    REQUIRE(rec[1 + c].size() == 6);
+    CHECK(rec[1 + c][0] == names[c]);
+    CHECK(std::strtod(rec[1 + c][1].c_str(), nullptr) == p[c]);
+    CHECK(std::strtod(rec[1 + c][2].c_str(), nullptr) == r[c]);
+    CHECK(std::strtod(rec[1 + c][3].c_str(), nullptr) == f[c]);
+    CHECK(std::strtod(rec[1 + c][4].c_str(), nullptr) == j[c]);
+    CHECK(rec[1 + c][5] == supports[c]);
+  }
+  CHECK(rec[4] == std::vector<std::string>{"accuracy", "", "", "0.6", "", "10"});
+  CHECK(rec[5][0] == "macro avg");
+  CHECK(std::strtod(rec[5][3].c_str(), nullptr) == 100.0 / 231.0);
+  CHECK(rec[6][0] == "weighted avg");
+  CHECK(rec[6][6 - 1] == "10");
+
+  // NaN (an iou average with nothing counted) is an empty field.
+  const auto empty = fm_parse_csv(
+      tally::classification_report(tally::MulticlassStatScores(fm_opts(2)), {}, 4,
+                                   tally::ReportFormat::csv));
+  REQUIRE(empty.size() == 1 + 2 + 3);
+  CHECK(empty[4] == std::vector<std::string>{"macro avg", "0", "0", "0", "", "0"});
+}
+
+TEST_CASE("classification_report as JSON: sklearn's output_dict shape, exact values, nan as null") {
+  const tally::MulticlassStatScores s = fm_report_case();
+  const std::vector<std::string> names = {"road \"dry\"", "car\\bus", "sky\n"};
+  const nlohmann::json j =
+      nlohmann::json::parse(tally::classification_report(s, names, 4, tally::ReportFormat::json));
+  REQUIRE(j.is_object());
+  CHECK(j.size() == 3 + 3);
+  CHECK(j.at("road \"dry\"").at("precision").get<double>() == 4.0 / 6.0);
+  CHECK(j.at("road \"dry\"").at("recall").get<double>() == 4.0 / 5.0);
+  CHECK(j.at("road \"dry\"").at("f1-score").get<double>() == 8.0 / 11.0);
+  CHECK(j.at("road \"dry\"").at("iou").get<double>() == 4.0 / 7.0);
+  CHECK(j.at("road \"dry\"").at("support").get<std::uint64_t>() == 5);
+  CHECK(j.at("car\\bus").at("iou").get<double>() == 2.0 / 5.0);
+  CHECK(j.at("sky\n").at("support").get<std::uint64_t>() == 2);
+  CHECK(j.at("accuracy").get<double>() == 0.6);
+  tally::Multiclass::Options macro = fm_opts(3);
+  tally::MulticlassF1Score f1(macro);
+  f1.update(fm_preds, fm_target);
+  CHECK(j.at("macro avg").at("f1-score").get<double>() == f1.compute().value());
+  CHECK(j.at("weighted avg").at("support").get<std::uint64_t>() == 10);
+
+  const nlohmann::json e = nlohmann::json::parse(tally::classification_report(
+      tally::MulticlassStatScores(fm_opts(2)), {}, 4, tally::ReportFormat::json));
+  CHECK(e.at("macro avg").at("iou").is_null());
+  CHECK(e.at("macro avg").at("precision").get<double>() == 0.0);
+  CHECK(e.contains("0"));
+  CHECK(e.contains("1"));
+}
+
+TEST_CASE("classification_report as JSON rejects names that would collide as keys") {
+  using Catch::Matchers::Contains;
+  const tally::MulticlassStatScores s = fm_report_case();
+  CHECK_THROWS_WITH(tally::classification_report(s, {"a", "b", "a"}, 4, tally::ReportFormat::json),
+                    Contains("classes 0 and 2 are both named \"a\""));
+  CHECK_THROWS_WITH(
+      tally::classification_report(s, {"a", "accuracy", "c"}, 4, tally::ReportFormat::json),
+      Contains("class name \"accuracy\" (class 1)"));
+  // The other layouts take any names.
+  CHECK_NOTHROW(tally::classification_report(s, {"a", "b", "a"}, 4, tally::ReportFormat::csv));
+  CHECK_THROWS_WITH(
+      tally::classification_report(s, {}, 4, static_cast<tally::ReportFormat>(9)),
+      Contains("format 9 is not a ReportFormat"));
+}
+
+// ---- confusion_matrix_report -------------------------------------------------------------
+
+TEST_CASE("confusion_matrix_report: counts with class names on both axes") {
+  // The report case (see the top): rows target, columns prediction.
+  tally::MulticlassConfusionMatrix cm(fm_opts(3));
+  cm.update(fm_preds, fm_target);
+  CHECK(tally::confusion_matrix_report(cm, {"road", "car", "sky"}) ==
+        "true \\ pred  road   car   sky\n"
+        "       road     4     1     0\n"
+        "        car     1     2     0\n"
+        "        sky     1     1     0\n");
+  // Unnamed: class indices; a long name widens every column and the name column.
+  CHECK(tally::confusion_matrix_report(cm) ==
+        "true \\ pred  0  1  2\n"
+        "          0  4  1  0\n"
+        "          1  1  2  0\n"
+        "          2  1  1  0\n");
+  CHECK(tally::confusion_matrix_report(cm, {"a", "b", "vegetation-and-terrain"}) ==
+        "           true \\ pred                       a                       b  "
+        "vegetation-and-terrain\n"
+        "                     a                       4                       1  "
+        "                     0\n"
+        "                     b                       1                       2  "
+        "                     0\n"
+        "vegetation-and-terrain                       1                       1  "
+        "                     0\n");
+}
+
+TEST_CASE("confusion_matrix_report: normalized values with digits, binary, and errors") {
+  using Catch::Matchers::Contains;
+  tally::MulticlassConfusionMatrix rows(fm_opts(3), tally::Normalize::target);
+  rows.update(fm_preds, fm_target);
+  // Row sums 5, 3, 2: 4/5 1/5 0; 1/3 2/3 0; 1/2 1/2 0.
+  CHECK(tally::confusion_matrix_report(rows, {}, 2) ==
+        "true \\ pred     0     1     2\n"
+        "          0  0.80  0.20  0.00\n"
+        "          1  0.33  0.67  0.00\n"
+        "          2  0.50  0.50  0.00\n");
+
+  tally::BinaryConfusionMatrix bin(tally::Binary::Options{});
+  bin.update(std::vector<int>{0, 1, 1, 0, 1}, std::vector<int>{0, 1, 0, 0, 0});
+  // tn 2, fp 2, fn 0, tp 1.
+  CHECK(tally::confusion_matrix_report(bin, {"neg", "pos"}) ==
+        "true \\ pred  neg  pos\n"
+        "        neg    2    2\n"
+        "        pos    0    1\n");
+
+  tally::MulticlassConfusionMatrix cm(fm_opts(3));
+  CHECK_THROWS_WITH(tally::confusion_matrix_report(cm, {"a", "b"}),
+                    Contains("class_names has 2 names but the matrix has 3 classes"));
+  CHECK_THROWS_WITH(tally::confusion_matrix_report(cm, {}, 16), Contains("digits 16"));
 }
 
 // ---- formatters --------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <ostream>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,7 @@ TALLY_NAMESPACE_BEGIN
 ///     tally::Result r = f1.compute();          // average = none: shape (C)
 ///     for (std::size_t c = 0; c < r.size(); ++c) std::cout << c << ": " << r[c] << '\n';
 ///     double v = macro_f1.compute().value();   // one element: value()
+///     double tp = stats_per_class.compute()(c, 0);   // (C, 5) rows [tp, fp, tn, fn, support]
 ///
 /// NaN stands for an undefined score (e.g. a Jaccard macro with no class left).
 class Result {
@@ -41,8 +43,40 @@ class Result {
   [[nodiscard]] double value() const {
     if (values_.size() != 1)
       detail::fail("Result::value(): the result has shape ", shape_, " (", values_.size(),
-                   " values); index it with operator[] instead");
+                   " values); read one element with r(i, ...) or r[i] instead");
     return values_[0];
+  }
+
+  /// The element at one index per axis, `r(c, k)` for a `(C, 5)` table: row-major, as `r[i]`
+  /// with `i = c * 5 + k`. Takes exactly `shape().rank()` integral indices, each inside its
+  /// axis; anything else throws tally::error naming the axis (a scalar is read as `r()`).
+  template <class... I>
+  [[nodiscard]] double operator()(I... index) const {
+    static_assert((std::is_integral_v<I> && ...),
+                  "tally::Result::operator(): indices must be integers, one per axis");
+    constexpr std::size_t n = sizeof...(I);
+    if (n != shape_.rank())
+      detail::fail("Result::operator(): ", n, n == 1 ? " index" : " indices",
+                   " given for a result of shape ", shape_, " (rank ", shape_.rank(), ")");
+    if constexpr (n == 0) {
+      return values_[0];
+    } else {
+      const bool negative[] = {is_negative(index)...};
+      const std::size_t at[] = {static_cast<std::size_t>(index)...};  // negative: flagged above
+      std::size_t flat = 0;
+      for (std::size_t axis = 0; axis < n; ++axis) {
+        if (negative[axis] || at[axis] >= shape_[axis]) {
+          const long long shown[] = {static_cast<long long>(index)...};
+          if (negative[axis])
+            detail::fail("Result::operator(): index ", shown[axis], " of axis ", axis,
+                         " is negative; the result has shape ", shape_);
+          detail::fail("Result::operator(): index ", at[axis], " of axis ", axis,
+                       " is outside [0, ", shape_[axis], ") for a result of shape ", shape_);
+        }
+        flat = flat * shape_[axis] + at[axis];
+      }
+      return values_[flat];
+    }
   }
 
   /// Exact equality of shape and values, NaN equal to NaN (results are deterministic).
@@ -65,6 +99,14 @@ class Result {
   }
 
  private:
+  template <class I>
+  static constexpr bool is_negative(I index) noexcept {
+    if constexpr (std::is_signed_v<I>)
+      return index < 0;
+    else
+      return false;
+  }
+
   void print(std::ostream& out, std::size_t axis, std::size_t& i) const {
     out << '[';
     for (std::size_t k = 0; k < shape_[axis]; ++k) {

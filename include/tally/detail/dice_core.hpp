@@ -295,6 +295,10 @@ class dice_core {
     if (!ok) report_pair_error(p, pred_bits, t, target_bits, R, p_base, t_base);
   }
 
+  const char* one_hot_hint() const noexcept {
+    return opts_.input_format == InputFormat::one_hot ? index_map_hint : "";
+  }
+
   // The scalar rescan after a kernel met an invalid value: target errors first, then preds.
   template <class P, class T>
   [[noreturn]] void report_pair_error(const P* p, bool pred_bits, const T* t, bool target_bits,
@@ -316,7 +320,7 @@ class dice_core {
       for (std::size_t i = 0; i < C * R; ++i)
         if (label_bits(t[i]) > 1u)
           fail("target value ", label_value(t[i]), " at index ", t_base + i,
-               " is not 0 or 1 (a one-hot tensor holds 0 or 1 per channel)");
+               " is not 0 or 1 (a one-hot tensor holds 0 or 1 per channel)", one_hot_hint());
     } else {
       for (std::size_t r = 0; r < R; ++r)
         if (!target_rule.ignored(t[r]) && !target_rule.valid(t[r]))
@@ -327,7 +331,7 @@ class dice_core {
         for (std::size_t r = 0; r < R; ++r)
           if (kept(r) && label_bits(p[c * R + r]) > 1u)
             fail("preds value ", label_value(p[c * R + r]), " at index ", p_base + c * R + r,
-                 " is not 0 or 1 (a one-hot tensor holds 0 or 1 per channel)");
+                 " is not 0 or 1 (a one-hot tensor holds 0 or 1 per channel)", one_hot_hint());
     } else {
       for (std::size_t r = 0; r < R; ++r)
         if (kept(r) && !pred_rule.valid(p[r]))

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -17,19 +18,32 @@
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 
+// The likely fix for a label above the class range: a larger num_classes. Empty for values
+// that cannot be a class (negative, or a binary/one-hot 0-or-1 rule).
+inline std::string class_count_hint(const label_number& v, std::uint64_t count, bool binary_values) {
+  if (binary_values || v.above_int64 || v.value < 0 ||
+      v.value == std::numeric_limits<long long>::max() ||
+      static_cast<unsigned long long>(v.value) < count)
+    return {};
+  return message("; if ", v, " is a class, num_classes must be at least ", v.value + 1);
+}
+
 [[noreturn]] inline void fail_target(const label_number& v, std::size_t index, std::uint64_t count,
                                      bool binary_values,
                                      const std::optional<std::int64_t>& ignore_index) {
   std::string expected =
       binary_values ? std::string("is not 0 or 1") : message("is outside [0, ", count, ")");
+  const std::string more_classes = class_count_hint(v, count, binary_values);
   if (ignore_index)
     fail("target value ", v, " at index ", index, " ", expected, " and is not ignore_index ",
-         *ignore_index);
+         *ignore_index, more_classes);
   if (v.above_int64)
     fail("target value ", v, " at index ", index, " ", expected,
          "; it is above INT64_MAX, so it cannot be an ignore_index (an int64)");
-  fail("target value ", v, " at index ", index, " ", expected,
-       "; to skip positions with this label, pass ignore_index = ", v);
+  fail("target value ", v, " at index ", index, " ", expected, more_classes,
+       more_classes.empty() ? "; to skip positions with this label, pass ignore_index = "
+                            : "; to skip positions with this label instead, pass ignore_index = ",
+       v);
 }
 
 [[noreturn]] inline void fail_pred_label(const label_number& v, std::size_t index,
@@ -43,7 +57,8 @@ namespace detail {
   if (ignore_index && v.equals(*ignore_index))
     fail("preds value ", v, " at index ", index, " ", expected,
          "; a prediction may equal ignore_index ", v, " only where the target is ignored");
-  fail("preds value ", v, " at index ", index, " ", expected);
+  fail("preds value ", v, " at index ", index, " ", expected,
+       class_count_hint(v, count, binary_values));
 }
 
 // A (pred, target) label pair that count_label_pairs stopped at: say which one is wrong.

@@ -201,6 +201,11 @@ inline void check_multilabel_shapes(const Shape& ps, const Shape& ts, std::size_
     fail("target shape ", ts, ": axis 1 has ", ts[1], " labels but num_labels is ", L);
 }
 
+// Appended to DiceScore's one-hot errors under the default input_format = one_hot.
+inline constexpr const char* index_map_hint =
+    "; if preds and target are index maps (N, ...) of class labels, pass input_format = "
+    "InputFormat::index";
+
 // How a DiceScore update is laid out: which side is one-hot (N, C, ...), and the index shape.
 struct dice_layout {
   bool pred_one_hot;
@@ -214,11 +219,13 @@ template <class P, class T>
 dice_layout check_dice_shapes(const Shape& ps, const Shape& ts, std::size_t C,
                             InputFormat input_format,
                             const std::optional<std::int64_t>& ignore_index) {
+  // one_hot is the default (torchmetrics'): label maps passed without input_format land here.
+  const char* hint = input_format == InputFormat::one_hot ? index_map_hint : "";
   auto check_one_hot = [&](const Shape& s, const char* what) {
     if (s.rank() < 3)
-      fail(what, " shape ", s, ": a one-hot tensor needs shape (N, C, ...) with rank >= 3");
+      fail(what, " shape ", s, ": a one-hot tensor needs shape (N, C, ...) with rank >= 3", hint);
     if (s[1] != C)
-      fail(what, " shape ", s, ": axis 1 has ", s[1], " channels but num_classes is ", C);
+      fail(what, " shape ", s, ": axis 1 has ", s[1], " channels but num_classes is ", C, hint);
   };
   auto check_index = [&](const Shape& s, const char* what, bool floating) {
     if (s.rank() < 2)
