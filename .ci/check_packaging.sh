@@ -217,10 +217,21 @@ grep -q 'component fmt: fmt >= 9 was not found' "$work/b-nofmt.log" || {
   cat "$work/b-nofmt.log"
   fail "find_package(tally REQUIRED COMPONENTS fmt) without fmt failed without saying why"
 }
+# An unknown component fails with the list of the real ones, written as a list.
+if cmake -S "$consumer_src" -B "$work/b-foo" -G Ninja "-DCMAKE_PREFIX_PATH=$prefix" \
+    -DTALLY_CONSUMER_MODE=find_package -DTALLY_CONSUMER_COMPONENTS=foo >"$work/b-foo.log" 2>&1; then
+  fail "find_package(tally REQUIRED COMPONENTS foo) succeeded"
+fi
+grep -q "component foo: tally $version has no such component; its components are fmt, mpi, torch" \
+  "$work/b-foo.log" || {
+  cat "$work/b-foo.log"
+  fail "find_package(tally REQUIRED COMPONENTS foo) did not list the components readably"
+}
 rm -rf "$work/b-nofmt"
 run cmake -S "$consumer_src" -B "$work/b-nofmt" -G Ninja "${no_fmt[@]}" -DTALLY_CONSUMER_FMT=AUTO
 grep -q '^tally_DIR:PATH=' "$work/b-nofmt/CMakeCache.txt" || fail "find_package(tally) without fmt failed"
-echo "   COMPONENTS fmt without fmt: fails with the reason; without the component: found"
+echo "   COMPONENTS fmt without fmt: fails with the reason; COMPONENTS foo: lists the real ones;"
+echo "   without a component: found"
 
 # ------------------------------------------------------------------------------------------------
 step "c. FetchContent from a local git URL"
