@@ -1,5 +1,5 @@
-// <tally/format.hpp>: fmt formatters for Result, Shape, the enums and the option structs, and
-// classification_report(). Expected report text is written out in full; its numbers are
+// <tally/format.hpp>: fmt formatters for Result, Shape, the enums and the option structs,
+// classification_report() as text, Markdown, CSV and JSON, and confusion_matrix_report(). Expected report text is written out in full; its numbers are
 // fractions computed by hand from the per-class counts given in the comments, and its spacing is
 // sklearn's layout ("{:>W} " then " {:>9}" per column) with the iou column added.
 //

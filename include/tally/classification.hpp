@@ -116,7 +116,8 @@ class Accuracy : public detail::score_metric<Accuracy<Task>, Task, detail::score
 /// `average` with the classes that occur (tp + fp + fn > 0), also with top_k > 1.
 ///
 ///     tally::MultilabelHammingDistance h({.num_labels = 2, .average = tally::Average::micro});
-///     h.update(std::vector<int>{1, 0, 1, 1}, std::vector<int>{1, 1, 1, 1});   // as (2, 2)
+///     const std::vector<int> p{1, 0, 1, 1}, t{1, 1, 1, 1};   // two samples of two labels
+///     h.update(tally::tensor_view<const int>(p, {2, 2}), tally::tensor_view<const int>(t, {2, 2}));
 ///     double v = h.compute().value();   // 0.25
 template <class Task>
 class HammingDistance

@@ -26,7 +26,8 @@ TALLY_NAMESPACE_BEGIN
 ///
 ///     try { f1.update(preds, target); }
 ///     catch (const tally::error& e) { std::cerr << e.what() << '\n'; }
-///     // target value 255 at index 6 is outside [0, 6); pass ignore_index = 255 to skip ...
+///     // target value 255 at index 6 is outside [0, 6); if 255 is a class, num_classes must be
+///     // at least 256; to skip positions with this label instead, pass ignore_index = 255
 struct error : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };

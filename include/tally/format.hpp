@@ -31,15 +31,18 @@
 //   scalar prints as one number, higher ranks as nested brackets, like Result's operator<<:
 //   `[[1.000, 0.500], [nan, 0.250]]`. Undefined values print as fmt prints NaN: `nan`.
 // - tally::Shape: `(2, 3)`, as its operator<<.
-// - The enums Average, MultidimAverage, Normalize, InputFormat and AggregationLevel: their
-//   enumerator names, the same text as tally::to_string (`macro`, `samplewise`, `one_hot`).
+// - The enums Average, MultidimAverage, Normalize, InputFormat, AggregationLevel, Scores and
+//   KappaWeights: their enumerator names, the same text as tally::to_string (`macro`, `samplewise`, `one_hot`).
 //   These are torchmetrics' spellings except two that follow the C++ name: torchmetrics writes
 //   Normalize::target as "true" and InputFormat::one_hot as "one-hot". String specs work:
 //   "{:>10}".
 // - The option structs Binary::Options, Multiclass::Options, Multilabel::Options and
 //   DiceScore::Options: every field, in declaration order (the designated-initializer order),
 //   `{num_classes=19, ignore_index=255, average=macro, multidim_average=global, top_k=1,
-//   zero_division=0}`; an unset ignore_index prints `none`. They take no format spec.
+//   zero_division=0, scores=automatic}`; an unset ignore_index prints `none`. They take no format
+//   spec.
+// - classification_report(stats, names, digits, ReportFormat) and confusion_matrix_report(cm,
+//   names, digits): see their comments below.
 
 #if !defined(__has_include)
 #error "tally/format.hpp needs a compiler with __has_include (C++17) to find {fmt}"

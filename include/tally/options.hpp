@@ -80,9 +80,9 @@ struct Multilabel {
   };
 };
 
-/// DiceScore's options (`DiceScore::Options`). `num_classes`: C, or 0 to take it from the
-/// one-hot class axis; `include_background = false` leaves class 0 out; `average` none keeps one
-/// value per class; samplewise aggregation averages per-sample scores, global pools the counts.
+/// DiceScore's options (`DiceScore::Options`). `num_classes`: C (at least 1; it must be set);
+/// `include_background = false` leaves class 0 out; `average` none keeps one value per class;
+/// samplewise aggregation averages per-sample scores, global pools the counts.
 struct DiceScoreOptions {
   std::int64_t num_classes = 0;
   std::optional<std::int64_t> ignore_index = std::nullopt;
