@@ -14,7 +14,7 @@
 # (its own suppression file is used when installed). ctest runs them on 4 processes.
 #
 # parallel_update runs on 2 images (2^20 elements, still split over threads) instead of its
-# default 8, which take ~5 s under memcheck.
+# default 8, which take ~5 s under memcheck; svg_output writes into a scratch directory.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +23,8 @@ command -v valgrind >/dev/null || { echo "valgrind not found (Debian: valgrind)"
 [[ -d "$build/examples" ]] || { echo "no examples in $build (build it first)"; exit 1; }
 
 ompi_supp=/usr/share/openmpi/openmpi-valgrind.supp   # Debian's libopenmpi-dev
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 runs=0
 for exe in "$build"/examples/*; do
   [[ -f "$exe" && -x "$exe" ]] || continue
@@ -33,6 +35,7 @@ for exe in "$build"/examples/*; do
   fi
   args=()
   [[ $name == parallel_update ]] && args=(2)
+  [[ $name == svg_output ]] && args=("$scratch")   # its pictures go to a scratch directory
   checks=(--leak-check=full --errors-for-leak-kinds=definite,indirect)
   if ldd "$exe" | grep -q 'libmpi'; then
     checks=(--leak-check=no)
