@@ -4,8 +4,11 @@
 #
 #   a. install (default options, tests off): layout, no lib/ or binaries, version file
 #   b. find_package from the installed tree (+ COMPONENTS fmt, mpi and torch when their
-#      dependency is here, and the clean failure of COMPONENTS fmt without fmt)
+#      dependency is here, and the clean failures of COMPONENTS fmt without fmt and of an
+#      unknown component)
 #   c. FetchContent from a local git URL; the consumer's ctest lists only its own tests
+#   c2. the README's FetchContent block as written (only the URL replaced) builds and runs the
+#      README's first program with -std=c++17 -Werror, under g++ and clang++
 #   d. add_subdirectory
 #   e. FetchContent with FIND_PACKAGE_ARGS: picks the installed tree, else fetches
 #   f. the vcpkg port: the portfile's options give the layout it expects (share/tally/...)
@@ -222,8 +225,9 @@ if cmake -S "$consumer_src" -B "$work/b-foo" -G Ninja "-DCMAKE_PREFIX_PATH=$pref
     -DTALLY_CONSUMER_MODE=find_package -DTALLY_CONSUMER_COMPONENTS=foo >"$work/b-foo.log" 2>&1; then
   fail "find_package(tally REQUIRED COMPONENTS foo) succeeded"
 fi
-grep -q "component foo: tally $version has no such component; its components are fmt, mpi, torch" \
-  "$work/b-foo.log" || {
+# (CMake wraps the message: compare with the lines joined)
+tr -s ' \n' ' ' <"$work/b-foo.log" |
+  grep -qF "component foo: tally $version has no such component (its components are fmt, mpi, torch)" || {
   cat "$work/b-foo.log"
   fail "find_package(tally REQUIRED COMPONENTS foo) did not list the components readably"
 }
@@ -267,6 +271,53 @@ consumer "$work/c" -DTALLY_CONSUMER_MODE=fetchcontent "-DTALLY_GIT_REPOSITORY=$g
   "-DTALLY_GIT_TAG=$git_tag" -DTALLY_CONSUMER_FMT=OFF
 [[ -f "$work/c/_deps/tally-src/include/tally/tally.hpp" ]] || fail "FetchContent did not fetch tally"
 assert_no_leaks "$work/c"
+
+# ------------------------------------------------------------------------------------------------
+step "c2. the README's FetchContent block as written, building the README's first program"
+# The first ```cpp block of README.md is the program a newcomer pastes; the ```cmake block with
+# FetchContent_Declare(tally ...) is the block they paste into their CMakeLists.txt. Only the
+# repository URL placeholder is replaced (by the checkout tested in step c); GIT_TAG stays as
+# written, so it must name something that exists.
+readme="$root/README.md"
+awk '/^```cpp$/ { if (!done) { inside = 1; next } } /^```$/ { if (inside) { inside = 0; done = 1 } }
+     inside { print }' "$readme" >"$work/readme_first.cpp"
+awk '/^```cmake$/ { inside = 1; block = ""; next }
+     /^```$/ { if (inside && block ~ /FetchContent_Declare\(tally/) { printf "%s", block; exit }
+               inside = 0; next }
+     inside { block = block $0 "\n" }' "$readme" >"$work/readme_fetch.cmake"
+grep -q 'int main' "$work/readme_first.cpp" || fail "no program in the README's first cpp block"
+grep -q '<tally-repository-url>' "$work/readme_fetch.cmake" ||
+  fail "the README's FetchContent block has no <tally-repository-url> placeholder to replace"
+readme_tag=$(sed -n 's/^ *GIT_TAG *\([^ ]*\).*/\1/p' "$work/readme_fetch.cmake")
+readme_url=$git_url
+if [[ "$git_url" == "file://$root" && "$(git -C "$root" rev-parse "$readme_tag" 2>/dev/null)" != "$git_tag" ]]; then
+  # A clean checkout on another branch: the README's tag would fetch other code than this.
+  echo "   note: $readme_tag is not this checkout's HEAD; testing the block against a snapshot"
+  readme_url="file://$work/readme_repo"
+  git clone -q --no-hardlinks "$root" "$work/readme_repo"
+  git -C "$work/readme_repo" checkout -q -B "$readme_tag" "$git_tag"
+fi
+mkdir -p "$work/readme_src"
+cp "$work/readme_first.cpp" "$work/readme_src/first.cpp"
+{
+  echo 'cmake_minimum_required(VERSION 3.16)'
+  echo 'project(readme_consumer CXX)'
+  echo 'set(CMAKE_CXX_STANDARD 17)'
+  echo 'set(CMAKE_CXX_STANDARD_REQUIRED ON)'
+  echo 'set(CMAKE_CXX_EXTENSIONS OFF)'
+  echo 'add_executable(app first.cpp)'
+  echo 'target_compile_options(app PRIVATE -Wall -Wextra -Wpedantic -Werror)'
+  sed "s|<tally-repository-url>|$readme_url|" "$work/readme_fetch.cmake"
+} >"$work/readme_src/CMakeLists.txt"
+for cxx in g++ clang++; do
+  command -v "$cxx" >/dev/null || continue
+  run cmake -S "$work/readme_src" -B "$work/readme_$cxx" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_CXX_COMPILER=$cxx"
+  run cmake --build "$work/readme_$cxx"
+  out=$("$work/readme_$cxx/app")
+  [[ "$out" == "1" ]] || fail "the README's first program built with $cxx printed '$out', not 1"
+done
+echo "   README block (GIT_TAG $readme_tag) fetched tally; its first program prints 1 (g++, clang++, C++17, -Werror)"
 
 # ------------------------------------------------------------------------------------------------
 step "d. add_subdirectory"
