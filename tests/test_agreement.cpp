@@ -305,11 +305,17 @@ TEST_CASE("the new metrics refuse options they do not use, naming the field") {
   auto sw = mc_opts(3, std::nullopt, tally::MultidimAverage::samplewise);
   CHECK(contains(error_message([&] { tally::MulticlassMatthewsCorrCoef m(sw); }),
                  "multidim_average"));
-  CHECK(contains(error_message([&] { tally::MulticlassCohenKappa m(sw); }), "multidim_average"));
+  CHECK(contains(error_message([&] { tally::MulticlassCohenKappa m(sw); }),
+                 "multidim_average: CohenKappa has no samplewise form"));
   auto top = mc_opts(3);
   top.top_k = 2;
   CHECK(contains(error_message([&] { tally::MulticlassMatthewsCorrCoef m(top); }), "top_k"));
   CHECK(contains(error_message([&] { tally::MulticlassExactMatch m(top); }), "top_k"));
+  // CohenKappa counts on ConfusionMatrix's table, and its errors name CohenKappa.
+  CHECK(contains(error_message([&] { tally::MulticlassCohenKappa m(top); }),
+                 "top_k: CohenKappa supports only top_k = 1, got 2"));
+  CHECK(contains(error_message([&] { tally::MulticlassConfusionMatrix m(top); }),
+                 "top_k: ConfusionMatrix supports only top_k = 1"));
 }
 
 TEST_CASE("Scores: automatic decides per update, logits and probabilities are explicit") {

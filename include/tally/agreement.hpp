@@ -195,7 +195,7 @@ class CohenKappa
     detail::check_enum(weights);
     detail::check_unused_options(options, metric_name);
     if constexpr (std::is_same_v<Task, Multiclass>)
-      return core_type(options);
+      return core_type(options, metric_name);
     else
       return core_type(options, detail::kappa_traits);
   }

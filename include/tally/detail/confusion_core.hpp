@@ -33,17 +33,17 @@ class confusion_core {
  public:
   using options_type = Multiclass::Options;
 
-  explicit confusion_core(const options_type& o) : opts_(o) {
+  // `metric`: the name the option errors give (CohenKappa counts on this table too).
+  explicit confusion_core(const options_type& o, const char* metric = "ConfusionMatrix")
+      : opts_(o) {
     check_state_size("num_classes", o.num_classes, 2, 1, 2);
     check_enum(o.average);
     check_enum(o.multidim_average);
     check_zero_division(o.zero_division);
     check_enum(o.scores);
-    if (o.top_k != 1) fail("top_k: ConfusionMatrix supports only top_k = 1, got ", o.top_k);
+    if (o.top_k != 1) fail("top_k: ", metric, " supports only top_k = 1, got ", o.top_k);
     if (o.multidim_average != MultidimAverage::global)
-      fail(
-          "multidim_average: ConfusionMatrix has no samplewise form; use "
-          "MultidimAverage::global");
+      fail("multidim_average: ", metric, " has no samplewise form; use MultidimAverage::global");
     C_ = static_cast<std::size_t>(o.num_classes);
     assign_zeros(table_, C_ * C_, "num_classes");
   }
