@@ -258,13 +258,16 @@ inline std::size_t decode_extent(Input& in) {
   return 1000 + in.u16() % 5000;
 }
 
-// Shrinks extents (from the last axis) until the element count fits `cap`.
+// Shrinks extents (from the last axis) until the element count fits `cap`. A zero extent counts
+// as 1 here: it empties the shape only until maybe_break_shape turns it into 1, and then the other
+// extents must already fit (a (0, 6000, 5000, 4000) shape became 1.2e11 elements that way).
 inline void fit(std::vector<std::size_t>& s, std::size_t cap, std::size_t keep_axis = 99) {
   auto numel = [&] {
     std::size_t n = 1;
     for (std::size_t e : s) {
-      if (e != 0 && n > cap / e + 1) return cap + 1;
-      n *= e;
+      const std::size_t f = e == 0 ? 1 : e;
+      if (n > cap / f) return cap + 1;
+      n *= f;
     }
     return n;
   };
