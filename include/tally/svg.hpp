@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "confusion_matrix.hpp"
+#include "detail/reduce.hpp"
 #include "error.hpp"
 #include "options.hpp"
 #include "result.hpp"
@@ -606,17 +607,13 @@ inline void check_bar_input(const Result& per_class) {
   w.raw("</g>\n");
 
   // The cells, then their counts (so that no cell paints over a neighbour's text).
-  std::vector<double> fraction(classes * classes, 0.0);
-  std::vector<double> row_total(classes, 0.0);
-  for (std::size_t r = 0; r < classes; ++r) {
-    for (std::size_t c = 0; c < classes; ++c)
-      row_total[r] += static_cast<double>(counts[r * classes + c]);
-    for (std::size_t c = 0; c < classes; ++c)
-      if (row_total[r] > 0)
-        fraction[r * classes + c] = static_cast<double>(counts[r * classes + c]) / row_total[r];
-  }
+  // The fill is ConfusionMatrix's Normalize::target value: count / row total, 0 in an empty row.
+  std::vector<double> fraction(counts, counts + classes * classes);
+  tally::detail::normalize_tables(fraction, 1, classes, Normalize::target);
   w.raw("<g stroke=\"#d0d0d0\" stroke-width=\"1\" shape-rendering=\"crispEdges\">\n");
-  for (std::size_t r = 0; r < classes; ++r)
+  for (std::size_t r = 0; r < classes; ++r) {
+    const bool empty = std::all_of(counts + r * classes, counts + (r + 1) * classes,
+                                   [](std::uint64_t n) { return n == 0; });
     for (std::size_t c = 0; c < classes; ++c) {
       const std::size_t i = r * classes + c;
       w.raw("<rect class=\"cell\"")
@@ -631,7 +628,7 @@ inline void check_bar_input(const Result& per_class) {
           .text(labels[c])
           .raw(": ");
       put_uint(w.out, counts[i]);
-      if (row_total[r] > 0) {
+      if (!empty) {
         w.raw(" (");
         put_fixed(w.out, 100 * fraction[i], 1);
         w.raw("% of the row)");
@@ -640,6 +637,7 @@ inline void check_bar_input(const Result& per_class) {
       }
       w.raw("</title></rect>\n");
     }
+  }
   w.raw("</g>\n");
   w.raw("<g").attr("font-size", value_size).raw(" text-anchor=\"middle\">\n");
   for (std::size_t r = 0; r < classes; ++r)
