@@ -2,7 +2,9 @@
 // the worked examples of 6.3 and 6.4, the seed scenario (uint8 label maps with void 255), input
 // formats, include_background, empty classes and zero_division, ignore_index, properties (Dice ==
 // F1 on label maps, ignore_index == masking, merge == concatenation, chunking, encodings, label
-// types), constant-size state over 100,000 updates, and every rejected option and input.
+// types), constant-size state over 100,000 updates, exact samplewise sums (the same bits for any
+// split into updates, threads, merges and save/load round trips; the mean rounded once), and
+// every rejected option and input.
 //
 // Expected values are exact fractions computed by hand from the per-class counts I (pixels where
 // pred and target are both c), P (pixels predicted c) and T (target pixels of c), given in the
@@ -12,9 +14,11 @@
 #include <tally/segmentation.hpp>
 #include <tally/tally.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <random>
@@ -236,6 +240,12 @@ tally::Result ds_ref_compute(const std::vector<std::int64_t>& preds,
   }
   const Shape shape = out.size() == 1 ? Shape{} : Shape{out.size()};
   return tally::Result(shape, out);
+}
+
+// Same shape and the same bits in every value (NaN included), not merely close.
+bool ds_same_bits(const tally::Result& a, const tally::Result& b) {
+  return a.shape() == b.shape() && a.size() == b.size() &&
+         (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 // The 6.3 worked example: C = 3, two samples of four pixels.
@@ -1054,12 +1064,9 @@ TEST_CASE("property: merge and += equal feeding the concatenation") {
         CHECK(merged == plus);
         CHECK(merged.num_samples() == 7);
         expect_close(merged.compute(), ds_ref_compute(p_all, t_all, 7, o));
-        if (level == AggregationLevel::global) {
-          CHECK(merged == serial);  // integral state: exactly equal
-          CHECK(merged.compute() == serial.compute());
-        } else {
-          expect_close(merged.compute(), serial.compute());  // sums of doubles, in another order
-        }
+        // Integral state (samplewise: exact sums, 6.5): exactly equal.
+        CHECK(merged == serial);
+        CHECK(ds_same_bits(merged.compute(), serial.compute()));
         // Merging an empty accumulator changes nothing.
         auto with_empty = a;
         with_empty.merge(ds_opts(o).make());
@@ -1095,12 +1102,8 @@ TEST_CASE("property: splitting the batch along N does not change the result") {
           n0 += k;
         }
         CHECK(m.num_samples() == N);
-        if (level == AggregationLevel::global) {
-          CHECK(m == whole);
-          CHECK(m.compute() == whole.compute());
-        } else {
-          expect_close(m.compute(), whole.compute());
-        }
+        CHECK(m == whole);
+        CHECK(ds_same_bits(m.compute(), whole.compute()));
       }
     }
 }
@@ -1226,6 +1229,366 @@ TEST_CASE("100,000 one-sample updates keep the state size constant and the resul
       CHECK(m.state_bytes() <= 3 * static_cast<std::size_t>(C) * sizeof(std::uint64_t) * 2);
       expect_close(m.compute(), ds_ref_compute(preds, target, N, o), 1e-12);
     }
+}
+
+// =============================================================================================
+// Exact samplewise sums (6.5): the same bits whatever the split
+// =============================================================================================
+
+namespace {
+
+// Label maps (N, R), uint8, void 255. Samples differ in kind: some entirely void (NaN with
+// zero_division 0), some of one class, most mixed with a few void pixels.
+struct ds_maps {
+  std::vector<std::uint8_t> p, t;
+  std::size_t N = 0, R = 0;
+};
+
+ds_maps ds_random_maps(std::mt19937& gen, std::size_t N, std::size_t R, std::int64_t C) {
+  ds_maps d;
+  d.N = N;
+  d.R = R;
+  std::uniform_int_distribution<int> cls(0, static_cast<int>(C) - 1);
+  for (std::size_t n = 0; n < N; ++n) {
+    const unsigned kind = gen() % 8;
+    const int only = cls(gen);
+    for (std::size_t r = 0; r < R; ++r) {
+      int t = kind == 1 ? only : cls(gen);
+      if (kind == 0 || gen() % 7 == 0) t = 255;
+      const int p = t == 255 || gen() % 3 == 0 ? cls(gen) : t;
+      d.t.push_back(static_cast<std::uint8_t>(t));
+      d.p.push_back(static_cast<std::uint8_t>(p));
+    }
+  }
+  return d;
+}
+
+// Feeds samples [b, e): serially, or over `threads` threads when threads > 0.
+void ds_feed(tally::DiceScore& m, const ds_maps& d, std::size_t b, std::size_t e,
+             unsigned threads = 0) {
+  const Shape s{e - b, d.R};
+  const tally::tensor_view<const std::uint8_t> pv(d.p.data() + b * d.R, s);
+  const tally::tensor_view<const std::uint8_t> tv(d.t.data() + b * d.R, s);
+  if (threads > 0)
+    m.update(pv, tv, tally::parallel{threads});
+  else
+    m.update(pv, tv);
+}
+
+// save() into a fresh metric and load() back: a checkpoint in the middle of a run.
+tally::DiceScore ds_round_trip(const tally::DiceScore& m) {
+  tally::DiceScore r(m.options());
+  r.load(m.save());
+  return r;
+}
+
+// One random history of the same data: batches of 0-8 samples, each fed to one of 1-4
+// accumulators picked at random (so an accumulator's samples are neither contiguous nor in
+// order), save/load round trips at random points, then merges (merge or +=) of random pairs
+// until one is left.
+tally::DiceScore ds_random_history(const tally::DiceScore::Options& o, const ds_maps& d,
+                                   std::mt19937& gen) {
+  const std::size_t parts = 1 + gen() % 4;
+  std::vector<tally::DiceScore> acc(parts, tally::DiceScore(o));
+  for (std::size_t n = 0; n < d.N;) {
+    const std::size_t k = std::min<std::size_t>(d.N - n, gen() % 9);
+    tally::DiceScore& m = acc[gen() % parts];
+    ds_feed(m, d, n, n + k);
+    if (gen() % 4 == 0) m = ds_round_trip(m);
+    n += k;
+  }
+  while (acc.size() > 1) {
+    const std::size_t i = gen() % acc.size();
+    std::size_t j = gen() % (acc.size() - 1);
+    if (j >= i) ++j;
+    if (gen() % 2 == 0)
+      acc[i].merge(acc[j]);
+    else
+      acc[i] += acc[j];
+    if (gen() % 4 == 0) acc[i] = ds_round_trip(acc[i]);
+    acc.erase(acc.begin() + static_cast<std::ptrdiff_t>(j));
+  }
+  return acc[0];
+}
+
+// The per-sample values of the reference (ds_ref_unit), one vector per output value, NaN
+// left out, in sample order.
+std::vector<std::vector<double>> ds_ref_sample_values(const ds_maps& d,
+                                                      const tally::DiceScore::Options& o) {
+  const auto p = cast_vector<std::int64_t>(d.p), t = cast_vector<std::int64_t>(d.t);
+  std::vector<std::vector<double>> out;
+  for (std::size_t n = 0; n < d.N; ++n) {
+    const auto v =
+        ds_ref_unit(ds_ref_count(p, t, n * d.R, (n + 1) * d.R,
+                                 static_cast<std::size_t>(o.num_classes), o.ignore_index),
+                    o);
+    out.resize(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isnan(v[i])) out[i].push_back(v[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "6.5 samplewise sums are exact: any split into updates, accumulators, merge orders and "
+    "save/load round trips gives the bits of one accumulator") {
+  std::size_t order_sensitive = 0;  // configurations where adding doubles in reverse differs
+  for (unsigned seed : {1u, 2u, 3u})
+    for (std::int64_t C : {1, 2, 5, 19}) {
+      std::mt19937 gen(seed * 1000 + static_cast<unsigned>(C));
+      const ds_maps d = ds_random_maps(gen, 48, 29, C);
+      for (bool background : {true, false})
+        for (auto avg : ds_averages)
+          for (double zd : {0.0, 1.0}) {
+            INFO("seed " << seed << " C " << C << " include_background " << background << ' '
+                         << tally::to_string(avg) << " zd " << zd);
+            const auto o = ds_opts(C).samplewise().avg(avg).ii(255).background(background).zd(zd);
+            auto whole = ds_opts(o).make();
+            ds_feed(whole, d, 0, d.N);
+            expect_close(whole.compute(), ds_ref_compute(cast_vector<std::int64_t>(d.p),
+                                                         cast_vector<std::int64_t>(d.t), d.N, o));
+            const std::string bytes = whole.save();
+            for (int trial = 0; trial < 4; ++trial) {
+              INFO("trial " << trial);
+              const tally::DiceScore m = ds_random_history(o, d, gen);
+              CHECK(m.num_samples() == d.N);
+              CHECK(m == whole);
+              CHECK(m.save() == bytes);
+              CHECK(ds_same_bits(m.compute(), whole.compute()));
+            }
+            // Sample by sample, last sample first.
+            auto backwards = ds_opts(o).make();
+            for (std::size_t n = d.N; n-- > 0;) ds_feed(backwards, d, n, n + 1);
+            CHECK(backwards == whole);
+            CHECK(ds_same_bits(backwards.compute(), whole.compute()));
+
+            for (const auto& v : ds_ref_sample_values(d, o)) {
+              double forward = 0.0, reverse = 0.0;
+              for (double x : v) forward += x;
+              for (std::size_t i = v.size(); i-- > 0;) reverse += v[i];
+              if (forward != reverse) ++order_sensitive;
+            }
+          }
+    }
+  // The data are such that sums of doubles would depend on the order (so the test means
+  // something for the old double sums).
+  CHECK(order_sensitive > 0);
+}
+
+TEST_CASE(
+    "6.5 samplewise sums are exact: parallel updates, split parallel batches and merges give "
+    "the bits of one serial update") {
+  // 96 samples of 16,400 pixels: the whole batch, and any part of at least 32 samples, is long
+  // enough to be split over threads (tally::parallel).
+  constexpr std::size_t N = 96, R = 16400;
+  for (unsigned seed : {7u, 8u})
+    for (std::int64_t C : {5, 19}) {
+      std::mt19937 gen(seed * 1000 + static_cast<unsigned>(C));
+      const ds_maps d = ds_random_maps(gen, N, R, C);
+      for (bool background : {true, false})
+        for (auto avg : ds_averages) {
+          INFO("seed " << seed << " C " << C << " include_background " << background << ' '
+                       << tally::to_string(avg));
+          const auto o = ds_opts(C).samplewise().avg(avg).ii(255).background(background);
+          auto serial = ds_opts(o).make();
+          ds_feed(serial, d, 0, N);
+          for (unsigned threads : {2u, 3u, 4u}) {
+            auto par = ds_opts(o).make();
+            ds_feed(par, d, 0, N, threads);
+            CHECK(par == serial);
+            CHECK(ds_same_bits(par.compute(), serial.compute()));
+          }
+          // [0, cut) over 3 threads in a, [cut, N) serially in b, b saved and loaded, then a
+          // merged into b (b's samples first).
+          const std::size_t cut = 32 + gen() % 33;
+          auto a = ds_opts(o).make(), b = ds_opts(o).make();
+          ds_feed(a, d, 0, cut, 3);
+          ds_feed(b, d, cut, N);
+          b = ds_round_trip(b);
+          b.merge(a);
+          CHECK(b == serial);
+          CHECK(b.save() == serial.save());
+          CHECK(ds_same_bits(b.compute(), serial.compute()));
+        }
+    }
+}
+
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 ds_u128;
+#endif
+
+TEST_CASE("6.5 the samplewise mean is the exact mean of the per-sample values, rounded once") {
+  for (std::int64_t C : {3, 19})
+    for (auto avg : ds_averages)
+      for (double zd : {0.0, 1.0}) {
+        INFO("C " << C << ' ' << tally::to_string(avg) << " zd " << zd);
+        std::mt19937 gen(static_cast<unsigned>(C) * 10 + (zd == 1.0 ? 1u : 0u));
+        const ds_maps d = ds_random_maps(gen, 300, 61, C);
+        const auto o = ds_opts(C).samplewise().avg(avg).ii(255).zd(zd);
+        auto m = ds_opts(o).make();
+        ds_feed(m, d, 0, d.N);
+        const tally::Result r = m.compute();
+        const auto values = ds_ref_sample_values(d, o);
+        REQUIRE(values.size() == r.size());
+        for (std::size_t i = 0; i < r.size(); ++i) {
+          INFO("output " << i << " of " << values[i].size() << " values");
+          const double got = r[i];
+          if (values[i].empty()) {
+            CHECK(std::isnan(got));
+            continue;
+          }
+          const auto n = static_cast<std::uint64_t>(values[i].size());
+          // Within one ulp of the mean computed in long double (64 significant bits or more:
+          // 300 additions lose less than 2^-55 here).
+          if (std::numeric_limits<long double>::digits >= 64) {
+            long double sum = 0.0L;
+            for (double v : values[i]) sum += v;
+            const double ld = static_cast<double>(sum / static_cast<long double>(n));
+            CHECK((got == ld || std::nextafter(got, 2.0) == ld || std::nextafter(got, -1.0) == ld));
+          }
+#if defined(__SIZEOF_INT128__)
+          // Exactly the nearest double: with every value 0 or at least 2^-12 (v = M 2^(e - 53),
+          // M of 53 bits) the sum times 2^64 is the integer S; got = Mg 2^(eg - 53) is the nearest
+          // double to S / (n 2^64) when |2S - 2 n Mg 2^(eg + 11)| <= n 2^(eg + 11) (half an
+          // ulp; below a power of two the ulp is halved).
+          ds_u128 S = 0;
+          for (double v : values[i]) {
+            if (v == 0.0) continue;
+            int e = 0;
+            const double f = std::frexp(v, &e);
+            REQUIRE(e >= -11);
+            S += static_cast<ds_u128>(static_cast<std::uint64_t>(std::ldexp(f, 53))) << (e + 11);
+          }
+          if (S == 0) {
+            CHECK(got == 0.0);
+            continue;
+          }
+          int eg = 0;
+          const double fg = std::frexp(got, &eg);
+          REQUIRE(eg >= -10);
+          const auto Mg = static_cast<std::uint64_t>(std::ldexp(fg, 53));
+          const ds_u128 twice_got = (static_cast<ds_u128>(Mg) * n) << (eg + 12);
+          const ds_u128 twice_exact = 2 * S;
+          const ds_u128 above = static_cast<ds_u128>(n) << (eg + 11);
+          const ds_u128 below = Mg == (std::uint64_t{1} << 52) ? above / 2 : above;
+          CHECK((twice_exact >= twice_got ? twice_exact - twice_got <= above
+                                          : twice_got - twice_exact <= below));
+#endif
+        }
+      }
+}
+
+TEST_CASE("6.5 the exact sum: values rounded once to multiples of 2^-64, ties to even") {
+  using tally::detail::fixed_sums;
+  auto words_of = [](double v) {
+    fixed_sums s;
+    s.assign(1);
+    s.add(0, v);
+    return s.words();
+  };
+  using w = std::vector<std::uint64_t>;
+  CHECK(words_of(0.0) == w{0, 0});
+  CHECK(words_of(-0.0) == w{0, 0});
+  CHECK(words_of(1.0) == w{0, 1});
+  CHECK(words_of(0.5) == w{std::uint64_t{1} << 63, 0});
+  CHECK(words_of(std::nextafter(1.0, 0.0)) == w{~std::uint64_t{0} - 2047, 0});  // 2^64 - 2^11
+  CHECK(words_of(std::ldexp(1.0, -64)) == w{1, 0});
+  CHECK(words_of(std::ldexp(1.0, -65)) == w{0, 0});    // 0.5: ties to even, 0
+  CHECK(words_of(std::ldexp(3.0, -65)) == w{2, 0});    // 1.5: ties to even, 2
+  CHECK(words_of(std::ldexp(5.0, -66)) == w{1, 0});    // 1.25
+  CHECK(words_of(std::ldexp(3.0, -66)) == w{1, 0});    // 0.75
+  CHECK(words_of(std::ldexp(1.0, -1074)) == w{0, 0});  // the smallest subnormal
+  CHECK(words_of(1.0 / 3.0) == w{static_cast<std::uint64_t>(std::ldexp(1.0 / 3.0, 64)), 0});
+  // Nothing outside [0, 1] is added.
+  for (double bad : {qnan, -1e-300, std::nextafter(1.0, 2.0), inf, -inf}) {
+    INFO(bad);
+    fixed_sums s;
+    s.assign(1);
+    CHECK_THROWS_AS(s.add(0, bad), tally::error);
+    CHECK(s.words() == w{0, 0});
+  }
+}
+
+TEST_CASE("6.5 the exact sum: carries, merges, limbs, and one correctly rounded division") {
+  using tally::detail::fixed_sums;
+  // 0.75 + 0.75 carries into the whole part; merging carries too.
+  fixed_sums a, b;
+  a.assign(2);
+  b.assign(2);
+  a.add(0, 0.75);
+  a.add(0, 0.75);
+  CHECK(a.words()[0] == std::uint64_t{1} << 63);
+  CHECK(a.words()[1] == 1);
+  b.add(0, 0.5);
+  b.add(1, 1.0);
+  a.merge(b);
+  CHECK(a.words() == std::vector<std::uint64_t>{0, 2, 0, 1});
+  CHECK(a.at_most(0, 2));
+  CHECK_FALSE(a.at_most(0, 1));
+  a.add(0, std::ldexp(1.0, -64));
+  CHECK_FALSE(a.at_most(0, 2));
+  CHECK(a.at_most(0, 3));
+
+  // Limbs: 32 bits per uint64 word; elementwise sums of several accumulators' limbs carry back
+  // to their merge, in any order.
+  std::mt19937 gen(9);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<fixed_sums> parts(5);
+  fixed_sums merged;
+  merged.assign(3);
+  std::vector<std::uint64_t> limb_sum(3 * fixed_sums::limbs_per_sum, 0);
+  for (auto& p : parts) {
+    p.assign(3);
+    for (int k = 0; k < 1000; ++k) p.add(gen() % 3, u(gen));
+    merged.merge(p);
+    const auto l = p.limbs();
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      CHECK(l[i] < (std::uint64_t{1} << 32));
+      limb_sum[i] += l[i];
+    }
+  }
+  fixed_sums from_limbs;
+  from_limbs.assign(3);
+  CHECK(from_limbs.assign_limbs(limb_sum));
+  CHECK(from_limbs == merged);
+  // A sum past 2^128 is refused and changes nothing.
+  std::vector<std::uint64_t> too_much(3 * fixed_sums::limbs_per_sum, 0);
+  too_much[3] = std::uint64_t{1} << 32;
+  CHECK_FALSE(from_limbs.assign_limbs(too_much));
+  CHECK(from_limbs == merged);
+
+  // mean() divides exactly and rounds once: when the sum is a double, it equals IEEE's
+  // (correctly rounded) division.
+  for (int trial = 0; trial < 2000; ++trial) {
+    fixed_sums s;
+    s.assign(1);
+    const std::size_t count = 1 + gen() % 500;
+    double exact = 0.0;  // multiples of 2^-10 below 500: exact in a double
+    for (std::size_t k = 0; k < count; ++k) {
+      const double v = static_cast<double>(gen() % 1025) / 1024.0;
+      s.add(0, v);
+      exact += v;
+    }
+    CHECK(s.mean(0, count) == exact / static_cast<double>(count));
+  }
+  // The largest counts: 2^64 - 1 ones, and one 1 over 2^64 - 1 samples.
+  const std::uint64_t most = ~std::uint64_t{0};
+  fixed_sums big;
+  big.assign(1);
+  CHECK(big.assign_limbs({0, 0, 0xFFFFFFFFu, 0xFFFFFFFFu}));  // (2^64 - 1) * 2^64
+  CHECK(big.mean(0, most) == 1.0);
+  fixed_sums one;
+  one.assign(1);
+  one.add(0, 1.0);
+  CHECK(one.mean(0, most) == 1.0 / 18446744073709551616.0);  // 1 / (2^64 - 1), rounded: 2^-64
+  one.add(0, 1.0);
+  CHECK(one.mean(0, 3) == 2.0 / 3.0);
+  CHECK(one.mean(0, 7) == 2.0 / 7.0);
+  fixed_sums zero;
+  zero.assign(1);
+  CHECK(zero.mean(0, 5) == 0.0);
 }
 
 // =============================================================================================

@@ -1,5 +1,7 @@
 // save() / load(): round trips for every metric and mode, resuming from a checkpoint, and
-// rejection of foreign, truncated, corrupted or mismatched bytes with the state unchanged.
+// rejection of foreign, truncated, corrupted or mismatched bytes with the state unchanged, and
+// DiceScore's exact samplewise sums as saved (older double sums and inconsistent sums rejected).
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -7,6 +9,7 @@
 #include <string>
 #include <tally/tally.hpp>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "support/test_support.hpp"
@@ -254,4 +257,137 @@ TEST_CASE("state: the byte layout is the documented little-endian format") {
   CHECK(error_message([&] { m.load(newer); }).find("format version 2") != std::string::npos);
   CHECK(error_message([&] { m.load("not a state"); }).find("not a tally state") !=
         std::string::npos);
+}
+
+namespace {
+
+// A saved state cut into its header and arrays, to change an array and write it back with a
+// fresh checksum: what load() checks behind the checksum.
+struct st_state {
+  std::string head;  // magic, version, identity
+  std::vector<std::pair<char, std::vector<std::uint64_t>>> arrays;
+};
+
+std::uint64_t st_le(const std::string& s, std::size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int k = 0; k < bytes; ++k)
+    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[at + static_cast<std::size_t>(k)]))
+         << (8 * k);
+  return v;
+}
+
+void st_put(std::string& s, std::uint64_t v, int bytes) {
+  for (int k = 0; k < bytes; ++k) s += static_cast<char>((v >> (8 * k)) & 0xFF);
+}
+
+st_state st_parse(const std::string& s) {
+  st_state st;
+  const std::size_t L = st_le(s, 12, 4);
+  st.head = s.substr(0, 16 + L);
+  std::size_t at = 16 + L;
+  const std::uint64_t count = st_le(s, at, 4);
+  at += 4;
+  for (std::uint64_t a = 0; a < count; ++a) {
+    const char type = s[at];
+    const std::uint64_t n = st_le(s, at + 1, 8);
+    at += 9;
+    std::vector<std::uint64_t> v;
+    for (std::uint64_t i = 0; i < n; ++i, at += 8) v.push_back(st_le(s, at, 8));
+    st.arrays.emplace_back(type, std::move(v));
+  }
+  REQUIRE(at + 8 == s.size());
+  return st;
+}
+
+std::string st_write(const st_state& st) {
+  std::string s = st.head;
+  st_put(s, st.arrays.size(), 4);
+  for (const auto& a : st.arrays) {
+    s += a.first;
+    st_put(s, a.second.size(), 8);
+    for (std::uint64_t v : a.second) st_put(s, v, 8);
+  }
+  st_put(s, tally::detail::fnv1a(reinterpret_cast<const unsigned char*>(s.data()), s.size()), 8);
+  return s;
+}
+
+// load(bytes) must throw tally::error naming `fragment`, and change nothing.
+void st_rejects(tally::DiceScore& m, const std::string& bytes, const std::string& fragment) {
+  const tally::DiceScore before = m;
+  const std::string msg = error_message([&] { m.load(bytes); });
+  INFO("message: " << msg);
+  CHECK(contains(msg, fragment));
+  CHECK(m == before);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "state: DiceScore's exact samplewise sums, and the rejection of older double sums and of "
+    "inconsistent sums") {
+  for (auto avg : {tally::Average::macro, tally::Average::none}) {
+    INFO(tally::to_string(avg));
+    auto o = st_dice(tally::AggregationLevel::samplewise);
+    o.average = avg;
+    tally::DiceScore m(o);
+    feed(m, make_batch(1));
+    const std::string bytes = m.save();
+    const st_state st = st_parse(bytes);
+    REQUIRE(st_write(st) == bytes);
+    // samples; I, P, T (global only: empty); two words per exact sum (fraction, whole part);
+    // the counts of values in each sum.
+    const std::size_t K = avg == tally::Average::none ? 3 : 1;
+    REQUIRE(st.arrays.size() == 4);
+    for (const auto& a : st.arrays) CHECK(a.first == 'u');
+    CHECK(st.arrays[0].second == std::vector<std::uint64_t>{4});
+    CHECK(st.arrays[1].second.empty());
+    REQUIRE(st.arrays[2].second.size() == 2 * K);
+    REQUIRE(st.arrays[3].second.size() == K);
+
+    tally::DiceScore target(o);
+    feed(target, make_batch(2));
+
+    // A state of a tally that kept the sums as doubles.
+    st_state old = st;
+    old.arrays[2] = {'d', std::vector<std::uint64_t>(K, 0x3FE8000000000000u)};  // 0.75
+    st_rejects(target, st_write(old), "keeps its per-sample sums as doubles");
+
+    // More than 1 per value counted, a count above the samples, a sum without values, the
+    // wrong number of words.
+    st_state bad = st;
+    bad.arrays[2].second[0] = 1;
+    bad.arrays[2].second[1] = st.arrays[3].second[0];
+    st_rejects(target, st_write(bad), "Dice values lie in [0, 1]");
+    bad = st;
+    bad.arrays[3].second[0] = 5;
+    st_rejects(target, st_write(bad), "Dice values lie in [0, 1]");
+    bad = st;
+    bad.arrays[3].second[0] = 0;
+    bad.arrays[2].second[0] = 1;
+    bad.arrays[2].second[1] = 0;
+    st_rejects(target, st_write(bad), "Dice values lie in [0, 1]");
+    bad = st;
+    bad.arrays[2].second.push_back(0);
+    st_rejects(target, st_write(bad), "the arrays hold");
+
+    // Every value 1 is a valid state: mean exactly 1, and it saves back to the same bytes.
+    st_state ones = st;
+    for (std::size_t i = 0; i < K; ++i) {
+      ones.arrays[2].second[2 * i] = 0;
+      ones.arrays[2].second[2 * i + 1] = ones.arrays[3].second[i];
+    }
+    tally::DiceScore all_one(o);
+    all_one.load(st_write(ones));
+    CHECK(all_one.save() == st_write(ones));
+    for (double v : all_one.compute()) CHECK((std::isnan(v) || v == 1.0));
+  }
+  // Global states keep no sums, but older ones wrote an empty double array: rejected too.
+  tally::DiceScore global(st_dice(tally::AggregationLevel::global));
+  feed(global, make_batch(1));
+  st_state old = st_parse(global.save());
+  REQUIRE(old.arrays.size() == 4);
+  CHECK(old.arrays[2].first == 'u');
+  CHECK(old.arrays[2].second.empty());
+  old.arrays[2].first = 'd';
+  st_rejects(global, st_write(old), "keeps its per-sample sums as doubles");
 }

@@ -15,11 +15,13 @@
 //     double v = f1.compute().value();              // the same on every rank
 //
 // What is sent: the integer counts are summed with one MPI_Allreduce(MPI_IN_PLACE, ...,
-// MPI_UINT64_T, MPI_SUM) per array, so the result is exact. Samplewise rows (one per sample
-// seen) are concatenated in rank order with MPI_Allgatherv, as if rank 0's samples came first,
-// then rank 1's, and so on. DiceScore's samplewise sums of per-sample values are doubles: they
-// are gathered and added in rank order, so every rank gets the same bits; they can differ in
-// the last bits from one process adding the samples one by one.
+// MPI_UINT64_T, MPI_SUM) per array, so the result is exact. DiceScore's samplewise sums of
+// per-sample values are exact fixed-point integers (detail/fixed_sum.hpp): they travel as 32-bit
+// limbs in uint64 words, are summed the same way (no word can overflow: each limb is below
+// 2^32 and there are fewer than 2^31 ranks) and are carried afterwards, so every rank holds the
+// bits one process counting all the data would. Samplewise rows (one per sample seen) are
+// concatenated in rank order with MPI_Allgatherv, as if rank 0's samples came first, then rank
+// 1's, and so on.
 //
 // Every rank must pass a metric of the same type and options; tally checks this first (one
 // small MPI_Allreduce of a hash of identity()) and throws tally::error on every rank if not,
@@ -40,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/fixed_sum.hpp"
 #include "detail/metric_base.hpp"
 #include "detail/state_io.hpp"
 #include "error.hpp"
@@ -102,28 +105,18 @@ inline void gather_rows(std::vector<std::uint64_t>& rows, std::size_t width, std
   }
 }
 
-// Adds every rank's doubles in rank order: the same bits wherever the sum is formed.
-inline void sum_in_rank_order(double* data, std::size_t n, bool to_all, int root, MPI_Comm comm) {
-  if (n > 2147483647u / 4096u)
-    tally::detail::fail("mpi: ", n, " floating sums are too many for one gather");
-  int size = 0, rank = 0;
-  check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
-  check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  const bool receives = to_all || rank == root;
-  std::vector<double> all(receives ? n * static_cast<std::size_t>(size) : 0);
-  const int count = static_cast<int>(n);
+// Sums a uint64 array elementwise over the ranks, in place: on every rank (to_all) or on root.
+inline void sum_exactly(std::uint64_t* data, std::size_t size, bool to_all, int root, int rank,
+                        MPI_Comm comm) {
+  if (size > 2147483647u)
+    tally::detail::fail("mpi: an array of ", size, " counts is too large for one call");
+  const int n = static_cast<int>(size);
   if (to_all)
-    check(MPI_Allgather(data, count, MPI_DOUBLE, all.data(), count, MPI_DOUBLE, comm),
-          "MPI_Allgather");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, n, MPI_UINT64_T, MPI_SUM, comm), "MPI_Allreduce");
+  else if (rank == root)
+    check(MPI_Reduce(MPI_IN_PLACE, data, n, MPI_UINT64_T, MPI_SUM, root, comm), "MPI_Reduce");
   else
-    check(MPI_Gather(data, count, MPI_DOUBLE, all.data(), count, MPI_DOUBLE, root, comm),
-          "MPI_Gather");
-  if (!receives) return;
-  for (std::size_t i = 0; i < n; ++i) {
-    double s = 0.0;
-    for (std::size_t r = 0; r < static_cast<std::size_t>(size); ++r) s += all[r * n + i];
-    data[i] = s;
-  }
+    check(MPI_Reduce(data, nullptr, n, MPI_UINT64_T, MPI_SUM, root, comm), "MPI_Reduce");
 }
 
 template <class M>
@@ -134,20 +127,18 @@ void reduce_state(M& metric, bool to_all, int root, MPI_Comm comm) {
   tally::detail::reducible_state s = tally::detail::state_access::core(work).reducible();
   int rank = 0;
   check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  for (const auto& a : s.sums) {
-    if (a.size > 2147483647u)
-      tally::detail::fail("mpi: an array of ", a.size, " counts is too large for one call");
-    const int n = static_cast<int>(a.size);
-    if (to_all)
-      check(MPI_Allreduce(MPI_IN_PLACE, a.data, n, MPI_UINT64_T, MPI_SUM, comm), "MPI_Allreduce");
-    else if (rank == root)
-      check(MPI_Reduce(MPI_IN_PLACE, a.data, n, MPI_UINT64_T, MPI_SUM, root, comm), "MPI_Reduce");
-    else
-      check(MPI_Reduce(a.data, nullptr, n, MPI_UINT64_T, MPI_SUM, root, comm), "MPI_Reduce");
+  const bool receives = to_all || rank == root;
+  for (const auto& a : s.sums) sum_exactly(a.data, a.size, to_all, root, rank, comm);
+  for (tally::detail::fixed_sums* f : s.exact_sums) {
+    std::vector<std::uint64_t> limbs = f->limbs();
+    sum_exactly(limbs.data(), limbs.size(), to_all, root, rank, comm);
+    // A sum that no longer fits in 128 bits holds more than 2^64 - 1 samples, and so does the
+    // uint64 count beside it: the same on every receiving rank.
+    if (receives && !f->assign_limbs(limbs))
+      tally::detail::fail("mpi: the samplewise sums of all ranks hold more than 2^64 - 1 samples");
   }
-  for (const auto& a : s.real_sums) sum_in_rank_order(a.data, a.size, to_all, root, comm);
   if (s.rows) gather_rows(*s.rows, s.row_width, *s.row_count, to_all, root, comm);
-  if (to_all || rank == root) metric = std::move(work);
+  if (receives) metric = std::move(work);
 }
 
 }  // namespace detail

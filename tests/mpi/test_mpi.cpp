@@ -144,15 +144,17 @@ int main(int argc, char** argv) {
   dopt.input_format = tally::InputFormat::index;
   dopt.aggregation_level = tally::AggregationLevel::global;
   check_metric("DiceScore global", tally::DiceScore(dopt), d, size, true);
-  // Samplewise Dice adds per-sample doubles: equal up to rounding, not bit for bit.
+  // Samplewise Dice sums its per-sample values exactly (as fixed-point integers): bit for bit.
   dopt.aggregation_level = tally::AggregationLevel::samplewise;
-  check_metric("DiceScore samplewise", tally::DiceScore(dopt), d, size, false);
+  check_metric("DiceScore samplewise", tally::DiceScore(dopt), d, size, true);
+  dopt.average = tally::Average::none;
+  check_metric("DiceScore samplewise none", tally::DiceScore(dopt), d, size, true);
 
   // Different options on one rank: every rank throws, nothing changes.
   tally::Multiclass::Options g;
   g.num_classes = C;
   g.ignore_index = 255;
-  g.zero_division = rank_id == 3 ? 1.0 : 0.0;
+  g.zero_division = rank_id == size - 1 ? 1.0 : 0.0;   // the last rank differs
   tally::MulticlassF1Score odd(g);
   update_range(odd, d, first(rank_id), share(rank_id));
   const tally::MulticlassF1Score odd_before = odd;

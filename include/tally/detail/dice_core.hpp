@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "count.hpp"
 #include "count_multiclass.hpp"
 #include "dice_count.hpp"
+#include "fixed_sum.hpp"
 #include "kernels.hpp"
 #include "labels.hpp"
 #include "state_io.hpp"
@@ -28,8 +30,9 @@ TALLY_NAMESPACE_BEGIN
 namespace detail {
 
 // DiceScore's state. Global aggregation keeps per-class sums of I, P and T. Samplewise
-// aggregation keeps, per output value, the running sum of the non-NaN per-sample values and
-// their count: O(C) whatever the number of samples.
+// aggregation keeps, per output value, the exact sum of the non-NaN per-sample values
+// (fixed_sum.hpp) and their count: O(C) whatever the number of samples, and the same bits
+// however the samples were split into updates, threads, merges or ranks.
 class dice_core {
  public:
   using options_type = DiceScoreOptions;
@@ -61,8 +64,13 @@ class dice_core {
   void reset() {
     samples_ = 0;
     if (samplewise()) {
-      assign_zeros(sums_, reducer_.values_per_unit(), "num_classes");
-      assign_zeros(valid_, reducer_.values_per_unit(), "num_classes");
+      const std::size_t K = reducer_.values_per_unit();
+      try {
+        sums_.assign(K);
+      } catch (const std::bad_alloc&) {
+        fail("num_classes: cannot allocate ", K * fixed_sums::words_per_sum, " counters");
+      }
+      assign_zeros(valid_, K, "num_classes");
     } else {
       assign_zeros(totals_.v, 3 * reducer_.C, "num_classes");
       totals_.C = reducer_.C;
@@ -75,21 +83,16 @@ class dice_core {
     if (samplewise()) return {valid_.data(), Shape{valid_.size()}};
     return {totals_.v.data(), Shape{3, reducer_.C}};
   }
-  // Samplewise: the running sums of the non-NaN per-sample values (empty for global).
-  [[nodiscard]] const std::vector<double>& sample_sums() const noexcept { return sums_; }
-
   [[nodiscard]] std::size_t state_bytes() const noexcept {
-    return totals_.v.capacity() * sizeof(std::uint64_t) + sums_.capacity() * sizeof(double) +
+    return totals_.v.capacity() * sizeof(std::uint64_t) + sums_.capacity_bytes() +
            valid_.capacity() * sizeof(std::uint64_t);
   }
 
   // Options already compared by metric_base::merge.
   void merge(const dice_core& other) {
     for (std::size_t i = 0; i < totals_.v.size(); ++i) totals_.v[i] += other.totals_.v[i];
-    for (std::size_t i = 0; i < sums_.size(); ++i) {
-      sums_[i] += other.sums_[i];
-      valid_[i] += other.valid_[i];
-    }
+    sums_.merge(other.sums_);
+    for (std::size_t i = 0; i < valid_.size(); ++i) valid_[i] += other.valid_[i];
     samples_ += other.samples_;
   }
 
@@ -100,30 +103,40 @@ class dice_core {
     s.sums.push_back({totals_.v.data(), totals_.v.size()});
     s.sums.push_back({valid_.data(), valid_.size()});
     s.sums.push_back({&samples_, 1});
-    s.real_sums.push_back({sums_.data(), sums_.size()});
+    s.exact_sums.push_back(&sums_);
     return s;
   }
 
+  // Arrays: the number of samples; I, P, T (global); the exact per-sample sums, two words each
+  // (fraction, whole part; samplewise); their counts (samplewise). States written before the
+  // sums were exact held them as doubles (a 'd' array); they are rejected by name.
   void save_state(state_writer& w) const {
     w.scalar(samples_);
     w.array(totals_.v);
-    w.array(sums_);
+    w.array(sums_.words());
     w.array(valid_);
   }
   void load_state(state_reader& r) {
     const std::uint64_t samples = r.scalar("the number of samples");
     std::vector<std::uint64_t> totals = r.u64_array("the I, P, T totals");
-    std::vector<double> sums = r.f64_array("the per-sample sums");
+    if (r.next_type() == 'd')
+      fail(
+          "load: this DiceScore state keeps its per-sample sums as doubles, as tally did before "
+          "they were made exact; it cannot be read by this tally (count the samples again)");
+    std::vector<std::uint64_t> words = r.u64_array("the per-sample sums");
     std::vector<std::uint64_t> valid = r.u64_array("the per-sample counts");
-    if (totals.size() != totals_.v.size() || sums.size() != sums_.size() ||
+    const std::size_t sum_words = sums_.words().size();
+    if (totals.size() != totals_.v.size() || words.size() != sum_words ||
         valid.size() != valid_.size())
-      fail("load: the arrays hold ", totals.size(), ", ", sums.size(), " and ", valid.size(),
-           " values; this DiceScore keeps ", totals_.v.size(), ", ", sums_.size(), " and ",
+      fail("load: the arrays hold ", totals.size(), ", ", words.size(), " and ", valid.size(),
+           " values; this DiceScore keeps ", totals_.v.size(), ", ", sum_words, " and ",
            valid_.size());
-    for (std::size_t i = 0; i < sums.size(); ++i)
-      if (!(sums[i] >= 0.0 && sums[i] <= static_cast<double>(valid[i])) || valid[i] > samples)
-        fail("load: per-sample sum ", i, " is ", sums[i], " over ", valid[i], " of ", samples,
-             " samples; Dice values lie in [0, 1]");
+    fixed_sums sums;
+    sums.assign_words(std::move(words));
+    for (std::size_t i = 0; i < valid.size(); ++i)
+      if (valid[i] > samples || !sums.at_most(i, valid[i]))
+        fail("load: per-sample sum ", i, " is ", sums.mean(i, 1), " over ", valid[i], " of ",
+             samples, " samples; Dice values lie in [0, 1]");
     samples_ = samples;
     totals_.v = std::move(totals);
     sums_ = std::move(sums);
@@ -140,8 +153,8 @@ class dice_core {
     std::vector<double> out(K);
     if (samplewise()) {
       for (std::size_t i = 0; i < K; ++i)
-        out[i] = valid_[i] == 0 ? std::numeric_limits<double>::quiet_NaN()
-                                : sums_[i] / static_cast<double>(valid_[i]);
+        out[i] =
+            valid_[i] == 0 ? std::numeric_limits<double>::quiet_NaN() : sums_.mean(i, valid_[i]);
     } else {
       reducer_.unit_values(totals_, out.data());
     }
@@ -162,27 +175,45 @@ class dice_core {
     const std::size_t K = reducer_.values_per_unit();
 
     // Everything is counted into locals and committed at the end (strong guarantee). Samples
-    // are split over threads for parallel updates; per-sample values are then summed in sample
-    // order, so parallel and serial updates give the same bits.
+    // are split over threads for parallel updates, each chunk with its own counts and exact
+    // sums; integer sums do not depend on the split, so parallel and serial updates give the
+    // same bits.
     const std::size_t chunks = chunk_count(lay.N, preds.size() + target.size(), threads);
-    std::vector<double> values(samplewise() ? lay.N * K : 0);
     std::vector<dice_counts> partial(samplewise() ? 0 : chunks);
+    std::vector<fixed_sums> part_sums(samplewise() ? chunks : 0);
+    std::vector<std::vector<std::uint64_t>> part_valid(samplewise() ? chunks : 0);
     std::vector<std::exception_ptr> errors(chunks);
     for_each_chunk(lay.N, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
       try {
         dice_counts sample;
         sample.resize(C);
-        if (!samplewise()) partial[k].resize(C);
+        std::vector<double> values(samplewise() ? K : 0);
+        if (samplewise()) {
+          part_sums[k].assign(K);
+          part_valid[k].assign(K, 0);
+        } else {
+          partial[k].resize(C);
+        }
         std::vector<std::uint32_t> pred_argmax, target_argmax;
         label_scratch scratch;
         for (std::size_t n = b; n < e; ++n) {
           sample.clear();
           count_sample(preds.data(), target.data(), lay, n, sample, pred_argmax, target_argmax,
                        scratch);
-          if (samplewise())
-            reducer_.unit_values(sample, values.data() + n * K);
-          else
+          if (samplewise()) {
+            // Per-sample values are NaN (an empty unit with zero_division 0), which the means
+            // skip, or lie in [0, 1]: 2I <= P + T for every class, an empty class is 1 with
+            // zero_division 1, and rounding, being monotone, keeps macro and weighted means
+            // of such values within [0, 1].
+            reducer_.unit_values(sample, values.data());
+            for (std::size_t i = 0; i < K; ++i) {
+              if (std::isnan(values[i])) continue;
+              part_sums[k].add(i, values[i]);
+              ++part_valid[k][i];
+            }
+          } else {
             for (std::size_t i = 0; i < sample.v.size(); ++i) partial[k].v[i] += sample.v[i];
+          }
         }
       } catch (...) {
         errors[k] = std::current_exception();
@@ -191,25 +222,11 @@ class dice_core {
     // The first chunk's error is the one of the first offending sample.
     for (const std::exception_ptr& e : errors)
       if (e) std::rethrow_exception(e);
-    dice_counts total;
-    if (!samplewise()) {
-      total.resize(C);
-      for (const dice_counts& part : partial)
-        for (std::size_t i = 0; i < part.v.size(); ++i) total.v[i] += part.v[i];
-    }
-    std::vector<double> sums(samplewise() ? K : 0, 0.0);
-    std::vector<std::uint64_t> valid(samplewise() ? K : 0, 0);
-    for (std::size_t n = 0; n < values.size() / (K ? K : 1); ++n)
-      for (std::size_t i = 0; i < K; ++i) {
-        const double v = values[n * K + i];
-        if (std::isnan(v)) continue;
-        sums[i] += v;
-        ++valid[i];
-      }
-    for (std::size_t i = 0; i < totals_.v.size(); ++i) totals_.v[i] += total.v[i];
-    for (std::size_t i = 0; i < sums_.size(); ++i) {
-      sums_[i] += sums[i];
-      valid_[i] += valid[i];
+    for (const dice_counts& part : partial)
+      for (std::size_t i = 0; i < part.v.size(); ++i) totals_.v[i] += part.v[i];
+    for (std::size_t k = 0; k < part_sums.size(); ++k) {
+      sums_.merge(part_sums[k]);
+      for (std::size_t i = 0; i < K; ++i) valid_[i] += part_valid[k][i];
     }
     samples_ += lay.N;
   }
@@ -343,7 +360,7 @@ class dice_core {
   options_type opts_;
   dice_reducer reducer_{};
   dice_counts totals_;                // global: I, P, T per class
-  std::vector<double> sums_;          // samplewise: running sums of non-NaN per-sample values
+  fixed_sums sums_;                   // samplewise: exact sums of non-NaN per-sample values
   std::vector<std::uint64_t> valid_;  // samplewise: how many values each sum holds
   std::uint64_t samples_ = 0;
 };

@@ -14,12 +14,16 @@
 //   16      L     identity: the metric and every option, as text, e.g.
 //                 "MulticlassF1Score{num_classes=19, ignore_index=255, average=macro, ...}"
 //   16+L    4     array count K (uint32)
-//   ...           K arrays: a type byte ('u' uint64, 'd' float64), a length n (uint64), n values
+//   ...           K arrays: a type byte ('u': uint64), a length n (uint64), n values
 //   end-8   8     FNV-1a 64 checksum of every byte before it
 //
 // load() checks the magic, the version, the checksum and then the identity before reading any
 // array, so foreign, truncated or corrupted bytes and states of other metrics or options are
 // rejected with tally::error, never read out of bounds.
+//
+// Every array is 'u'. The type byte 'd' (float64) was used once, for DiceScore's per-sample sums
+// before they were exact (fixed_sum.hpp); the version stays 1 because no other state changed, and
+// DiceScore's load() rejects such a state by name.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +38,7 @@
 
 #include "../error.hpp"
 #include "../options.hpp"
+#include "fixed_sum.hpp"
 
 TALLY_NAMESPACE_BEGIN
 namespace detail {
@@ -104,18 +109,15 @@ void describe_options(identity_text& t, const Options& o) {
 }
 
 // The state as a distributed reduction sees it (tally/mpi.hpp): arrays that add elementwise
-// across processes, and, in samplewise modes, rows that concatenate in rank order.
+// across processes, exact sums of values in [0, 1] (added as integers too), and, in samplewise
+// modes, rows that concatenate in rank order.
 struct reducible_state {
   struct u64_array {
     std::uint64_t* data;
     std::size_t size;
   };
-  struct f64_array {
-    double* data;
-    std::size_t size;
-  };
   std::vector<u64_array> sums;                 // added exactly
-  std::vector<f64_array> real_sums;            // added in rank order, the same on every rank
+  std::vector<fixed_sums*> exact_sums;         // added exactly, through their limbs()
   std::vector<std::uint64_t>* rows = nullptr;  // samplewise rows, row_width values each
   std::size_t row_width = 0;
   std::size_t* row_count = nullptr;
@@ -136,14 +138,6 @@ class state_writer {
     for (std::size_t i = 0; i < n; ++i) u64(v[i]);
   }
   void array(const std::vector<std::uint64_t>& v) { array(v.data(), v.size()); }
-  void array(const std::vector<double>& v) {
-    begin_array('d', v.size());
-    for (double d : v) {
-      std::uint64_t bits;
-      std::memcpy(&bits, &d, sizeof bits);
-      u64(bits);
-    }
-  }
   void scalar(std::uint64_t v) { array(&v, 1); }
   [[nodiscard]] std::string finish() {
     for (int b = 0; b < 4; ++b)
@@ -210,14 +204,10 @@ class state_reader {
     for (auto& x : v) x = u64();
     return v;
   }
-  [[nodiscard]] std::vector<double> f64_array(const char* what) {
-    const std::size_t n = begin_array('d', what);
-    std::vector<double> v(n);
-    for (auto& x : v) {
-      const std::uint64_t bits = u64();
-      std::memcpy(&x, &bits, sizeof x);
-    }
-    return v;
+  // The type byte of the next array, or 0 if there is none: lets a metric name a layout it
+  // no longer reads.
+  [[nodiscard]] char next_type() const noexcept {
+    return read_ < arrays_ && pos_ < in_.size() ? in_[pos_] : '\0';
   }
   [[nodiscard]] std::uint64_t scalar(const char* what) {
     const std::vector<std::uint64_t> v = u64_array(what);
