@@ -23,7 +23,7 @@ mkdir -p "$out/include"
 ln -sfn /usr/include/catch2 "$out/include/catch2"
 ln -sfn /usr/include/nlohmann "$out/include/nlohmann"
 
-flags=(-std=c++17 -O2 -Wall -Wextra -Wpedantic -Werror -I"$root/include" -I"$out/include"
+flags=(-std=c++17 -O2 -DCATCH_CONFIG_FAST_COMPILE -Wall -Wextra -Wpedantic -Werror -I"$root/include" -I"$out/include"
        "-DTALLY_CONFORMANCE_DIR=\"$root/tests/conformance\"")
 sources=(catch_main_v2 test_kernels_labels test_kernels_binary test_parallel test_conformance
          test_dice_score)

@@ -106,9 +106,9 @@ assert_no_leaks() {
   # tally::kernels (the kernels compiled once) is a target of the consumer's build, excluded from
   # `all`: built only for a consumer that links it.
   objects=$(ninja -C "$dir" -t targets all | sed -n 's/^\([^:]*\.o\): .*/\1/p' |
-    grep -v '^\(_deps/tally-build/\|tally/\)\?CMakeFiles/tally_compiled_kernels\.dir/' || true)
+    grep -v '^\(_deps/tally-build/\|tally/\)\?CMakeFiles/tally_compiled_kernels\(_[0-3]\)\?\.dir/' || true)
   if [[ ! -x "$dir/consumer_kernels" ]] &&
-    find "$dir" -path '*tally_compiled_kernels.dir*' -name '*.o' | grep .; then
+    find "$dir" -path '*tally_compiled_kernels*.dir*' -name '*.o' | grep .; then
     fail "the consumer in $dir built tally::kernels without linking it (above)"
   fi
   if grep -v '^CMakeFiles/consumer\(_fmt\|_mpi\|_torch\|_kernels\)\?\.dir/' <<<"$objects"; then
@@ -150,7 +150,7 @@ fi
 while read -r h; do
   cmp -s "$root/include/$h" "$prefix/include/$h" || fail "installed $h differs from the source"
 done <<<"$expected"
-for f in tallyConfig.cmake tallyConfigVersion.cmake tallyTargets.cmake; do
+for f in tallyConfig.cmake tallyConfigVersion.cmake tallyTargets.cmake tallyKernels.cmake; do
   [[ -f "$prefix/share/cmake/tally/$f" ]] || fail "share/cmake/tally/$f is missing"
 done
 [[ -f "$prefix/share/pkgconfig/tally.pc" ]] || fail "share/pkgconfig/tally.pc is missing"
@@ -378,7 +378,7 @@ done
 run cmake --build "$work/vcpkg/build" --target install
 cp "$root/LICENSE" "$package/share/tally/copyright"   # vcpkg_install_copyright
 cp "$port/usage" "$package/share/tally/usage"
-for f in copyright usage tallyConfig.cmake tallyConfigVersion.cmake tallyTargets.cmake; do
+for f in copyright usage tallyConfig.cmake tallyConfigVersion.cmake tallyTargets.cmake tallyKernels.cmake; do
   [[ -f "$package/share/tally/$f" ]] || fail "the port's package has no share/tally/$f"
 done
 [[ -f "$package/include/tally/tally.hpp" && -f "$package/share/pkgconfig/tally.pc" ]] ||

@@ -5,6 +5,9 @@
 #
 #   .ci/fuzz.sh                         # default budget
 #   FUZZ_SECONDS=600 .ci/fuzz.sh        # longer: total seconds, split over the targets
+#   FUZZ_KERNELS_LIB=build/asan/libtally_compiled_kernels.a .ci/fuzz.sh
+#                                       # link the sanitized tally::kernels of the asan preset
+#                                       # instead of compiling the kernels into every target
 #   FUZZ_OPT_LEVEL=1 FUZZ_SECONDS=3600 .ci/fuzz.sh
 #                                       # -O1: builds in ~5 min instead of ~80 s, runs about
 #                                       # twice as many inputs per second; worth it for long runs
@@ -25,7 +28,8 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 start=$SECONDS
 cxx=${FUZZ_CXX:-clang++}
 cmake -S "$root/tests/fuzz" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
-  -DTALLY_FUZZ_OPT_LEVEL="${FUZZ_OPT_LEVEL:-0}" >/dev/null
+  -DTALLY_FUZZ_OPT_LEVEL="${FUZZ_OPT_LEVEL:-0}" -DTALLY_FUZZ_KERNELS_LIB="${FUZZ_KERNELS_LIB:-}" \
+  >/dev/null
 cmake --build "$build" -j "${FUZZ_JOBS:-2}"
 build_time=$((SECONDS - start))
 echo "== fuzz build: ${build_time} s"

@@ -61,15 +61,27 @@ TALLY_NAMESPACE_END
   TALLY_KERNEL_FOR_TARGETS(M, X, tally::detail::other_word)
 #define TALLY_KERNEL_FOR_SCORES(M, X, L) M(X, L, float) M(X, L, double) M(X, L, long double)
 
-#define TALLY_KERNEL_INSTANCES(X)                                      \
-  TALLY_KERNEL_FOR_LABELS(TALLY_KERNEL_LABEL_PAIR, X)                  \
-  TALLY_KERNEL_FOR_LABELS(TALLY_KERNEL_BINARY, X)                      \
-  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_BINARY, X, float)              \
-  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_BINARY, X, double)             \
-  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_BINARY, X, long double)        \
-  TALLY_KERNEL_FOR_SCORES(TALLY_KERNEL_ARGMAX, X, std::uint8_t)        \
-  TALLY_KERNEL_FOR_SCORES(TALLY_KERNEL_ARGMAX, X, std::uint16_t)       \
+// The list in four parts of about equal compile time, so that a build can compile the parts in
+// parallel (src/tally_kernels.cpp with TALLY_KERNELS_PART = 0 ... 3; part 3 also compiles the
+// passes below).
+#define TALLY_KERNEL_INSTANCES_0(X)                                                \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_LABEL_PAIR, X, std::uint8_t)               \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_LABEL_PAIR, X, std::uint16_t)              \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_LABEL_PAIR, X, std::uint32_t)
+#define TALLY_KERNEL_INSTANCES_1(X)                                                \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_LABEL_PAIR, X, std::uint64_t)              \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_LABEL_PAIR, X, tally::detail::other_word)  \
+  TALLY_KERNEL_FOR_SCORES(TALLY_KERNEL_ARGMAX, X, std::uint8_t)                    \
+  TALLY_KERNEL_FOR_SCORES(TALLY_KERNEL_ARGMAX, X, std::uint16_t)                   \
   TALLY_KERNEL_FOR_SCORES(TALLY_KERNEL_ARGMAX, X, std::uint32_t)
+#define TALLY_KERNEL_INSTANCES_2(X) TALLY_KERNEL_FOR_LABELS(TALLY_KERNEL_BINARY, X)
+#define TALLY_KERNEL_INSTANCES_3(X)                                                \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_BINARY, X, float)                          \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_BINARY, X, double)                         \
+  TALLY_KERNEL_FOR_TARGETS(TALLY_KERNEL_BINARY, X, long double)
+#define TALLY_KERNEL_INSTANCES(X)                              \
+  TALLY_KERNEL_INSTANCES_0(X) TALLY_KERNEL_INSTANCES_1(X)      \
+  TALLY_KERNEL_INSTANCES_2(X) TALLY_KERNEL_INSTANCES_3(X)
 
 // The multiclass counting passes (count_multiclass_impl.hpp), in namespace detail; declared
 // extern by count_multiclass.hpp.
