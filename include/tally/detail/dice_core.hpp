@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <new>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -65,11 +64,9 @@ class dice_core {
     samples_ = 0;
     if (samplewise()) {
       const std::size_t K = reducer_.values_per_unit();
-      try {
-        sums_.assign(K);
-      } catch (const std::bad_alloc&) {
-        fail("num_classes: cannot allocate ", K * fixed_sums::words_per_sum, " counters");
-      }
+      std::vector<std::uint64_t> words;
+      assign_zeros(words, K * fixed_sums::words_per_sum, "num_classes");
+      sums_.assign_words(std::move(words));
       assign_zeros(valid_, K, "num_classes");
     } else {
       assign_zeros(totals_.v, 3 * reducer_.C, "num_classes");
