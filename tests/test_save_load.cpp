@@ -357,15 +357,15 @@ TEST_CASE(
     st_state bad = st;
     bad.arrays[2].second[0] = 1;
     bad.arrays[2].second[1] = st.arrays[3].second[0];
-    st_rejects(target, st_write(bad), "Dice values lie in [0, 1]");
+    st_rejects(target, st_write(bad), "values lie in [0, 1]");
     bad = st;
     bad.arrays[3].second[0] = 5;
-    st_rejects(target, st_write(bad), "Dice values lie in [0, 1]");
+    st_rejects(target, st_write(bad), "values lie in [0, 1]");
     bad = st;
     bad.arrays[3].second[0] = 0;
     bad.arrays[2].second[0] = 1;
     bad.arrays[2].second[1] = 0;
-    st_rejects(target, st_write(bad), "Dice values lie in [0, 1]");
+    st_rejects(target, st_write(bad), "values lie in [0, 1]");
     bad = st;
     bad.arrays[2].second.push_back(0);
     st_rejects(target, st_write(bad), "the arrays hold");

@@ -1,12 +1,12 @@
-// tally/detail/dice_count.hpp — DiceScore's counting: per-unit (I, P, T) from index maps and
-// one-hot tensors, and the reduction of one unit's counts to dice values.
+// tally/detail/dice_count.hpp — the per-unit (I, P, T) counts the segmentation metrics keep, and
+// DiceScore's reduction of one unit's counts to dice values (the counting: seg_count.hpp).
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_DICE_COUNT_HPP
 #define TALLY_DETAIL_DICE_COUNT_HPP
 
-// DiceScore's counting and reduction (docs/semantics.md section 6). Per class c and unit (a sample,
-// or everything for global aggregation): I = pixels where pred and target are both c, P = pixels
-// predicted c, T = target pixels of c; dice_c = 2I / (P + T).
+// Per class c and unit (a sample, or everything for global aggregation): I = pixels where pred
+// and target are both c, P = pixels predicted c, T = target pixels of c; DiceScore's
+// dice_c = 2I / (P + T) (docs/semantics.md section 6).
 
 #include <cmath>
 #include <cstddef>
@@ -27,15 +27,6 @@
 
 TALLY_NAMESPACE_BEGIN
 namespace detail {
-
-// One side of a DiceScore update, for one sample: either a label per position (an index map,
-// or the argmax of floating one-hot scores) or one 0/1 value per (class, position).
-template <class V>
-struct dice_side {
-  const V* data = nullptr;    // the sample's first element
-  bool one_hot = false;       // layout (C, R) instead of (R)
-  std::size_t flat_base = 0;  // flat index of data[0] in the caller's tensor (for messages)
-};
 
 // Per-unit (I, P, T) for C classes, laid out I[C], P[C], T[C].
 struct dice_counts {
