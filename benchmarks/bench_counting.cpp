@@ -242,6 +242,42 @@ void bm_dice(benchmark::State& state, tally::AggregationLevel level, unsigned th
   set_counters(state, d.target.size(), 2 * d.target.size());
 }
 
+// MeanIoU and GeneralizedDiceScore on the same maps. They count (I, P, T) per sample as DiceScore
+// does and differ only in the per-sample rule, O(C) work per sample, none per pixel.
+void bm_mean_iou(benchmark::State& state, tally::AggregationLevel level) {
+  const auto& d = labels<std::uint8_t>(19);
+  tally::MeanIoU::Options o;
+  o.num_classes = 19;
+  o.ignore_index = 255;
+  o.input_format = tally::InputFormat::index;
+  o.aggregation_level = level;
+  tally::MeanIoU m(o);
+  const tally::tensor_view<const std::uint8_t> p(d.preds.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
+  for (auto _ : state) {
+    m.update(p, t);
+    benchmark::DoNotOptimize(m.num_samples());
+  }
+  set_counters(state, d.target.size(), 2 * d.target.size());
+}
+
+void bm_generalized_dice(benchmark::State& state, tally::DiceWeights weights) {
+  const auto& d = labels<std::uint8_t>(19);
+  tally::GeneralizedDiceScore::Options o;
+  o.num_classes = 19;
+  o.ignore_index = 255;
+  o.input_format = tally::InputFormat::index;
+  o.weight_type = weights;
+  tally::GeneralizedDiceScore m(o);
+  const tally::tensor_view<const std::uint8_t> p(d.preds.data(), tally::Shape{kN, kH, kW});
+  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
+  for (auto _ : state) {
+    m.update(p, t);
+    benchmark::DoNotOptimize(m.num_samples());
+  }
+  set_counters(state, d.target.size(), 2 * d.target.size());
+}
+
 // The worst case for the hit/miss kernel: predictions that are right only by chance (an
 // untrained model). The kernel choice must notice and count with the table instead.
 template <class T>
@@ -529,6 +565,18 @@ void register_labels() {
       [](benchmark::State& s) { bm_dice(s, tally::AggregationLevel::global, 2); });
   add("dice/uint8/C19/read", [](benchmark::State& s) { bm_label_read<std::uint8_t>(s, 19); });
   add("dice/uint8/C19/naive", [](benchmark::State& s) { bm_label_naive<std::uint8_t>(s, 19); });
+  add("mean_iou/uint8/C19/tally",
+      [](benchmark::State& s) { bm_mean_iou(s, tally::AggregationLevel::global); });
+  add("mean_iou/uint8/C19/tally_samplewise",
+      [](benchmark::State& s) { bm_mean_iou(s, tally::AggregationLevel::samplewise); });
+  add("mean_iou/uint8/C19/read", [](benchmark::State& s) { bm_label_read<std::uint8_t>(s, 19); });
+  add("mean_iou/uint8/C19/naive", [](benchmark::State& s) { bm_label_naive<std::uint8_t>(s, 19); });
+  add("generalized_dice/uint8/C19/tally",
+      [](benchmark::State& s) { bm_generalized_dice(s, tally::DiceWeights::square); });
+  add("generalized_dice/uint8/C19/read",
+      [](benchmark::State& s) { bm_label_read<std::uint8_t>(s, 19); });
+  add("generalized_dice/uint8/C19/naive",
+      [](benchmark::State& s) { bm_label_naive<std::uint8_t>(s, 19); });
 }
 
 // One row per tally kernel: its rate, and its ratio to the naive loop, to the memory read of the
@@ -560,6 +608,30 @@ void print_ratios(const std::map<std::string, double>& items) {
   }
 }
 
+// The segmentation metrics side by side on the same uint8 maps (C = 19, void 255), each against
+// StatScores' count of those maps: what the per-sample (I, P, T) counting and the rules cost.
+void print_segmentation(const std::map<std::string, double>& items) {
+  const auto stat = items.find("labels/uint8/C19/tally");
+  bool header = false;
+  for (const char* name :
+       {"dice/uint8/C19/tally", "dice/uint8/C19/tally_samplewise", "dice/uint8/C19/tally_parallel2",
+        "mean_iou/uint8/C19/tally", "mean_iou/uint8/C19/tally_samplewise",
+        "generalized_dice/uint8/C19/tally"}) {
+    const auto it = items.find(name);
+    if (it == items.end()) continue;
+    if (!header) {
+      std::printf("\n%-40s %10s %10s %10s\n", "segmentation, uint8, C = 19", "G elem/s", "GB/s",
+                  "x stat");
+      header = true;
+    }
+    char ratio[16] = "";
+    if (stat != items.end())
+      std::snprintf(ratio, sizeof ratio, "%10.2f", it->second / stat->second);
+    // Two bytes per position: one of preds, one of target.
+    std::printf("%-40s %10.3f %10.3f %10s\n", name, it->second / 1e9, 2 * it->second / 1e9, ratio);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -571,6 +643,7 @@ int main(int argc, char** argv) {
   ratio_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   print_ratios(reporter.items_);
+  print_segmentation(reporter.items_);
   benchmark::Shutdown();
   return 0;
 }

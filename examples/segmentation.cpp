@@ -102,5 +102,29 @@ int main() {
   for (std::uint8_t v : target) void_pixels += v == void_label;
   std::printf("%-14s %8.4f %8.4f %10zu void pixels skipped\n", "mean", mean_dice.compute().value(),
               miou.compute().value(), void_pixels);
+
+  // The segmentation metrics proper: torchmetrics' MeanIoU (IoU per sample and class, averaged),
+  // the dataset-level mIoU that Cityscapes reports (pooled counts per class), and the
+  // generalized Dice score (classes weighted by 1 / T^2 per sample). Void pixels count for none.
+  // The per-sample mean is much lower here: a class that only stray predictions put into a
+  // sample counts there with IoU 0, while the pooled counts hardly notice those pixels.
+  tally::MeanIoU::Options miou_options;
+  miou_options.num_classes = num_classes;
+  miou_options.ignore_index = void_label;
+  miou_options.input_format = tally::InputFormat::index;
+  tally::MeanIoU per_sample_miou(miou_options);
+  miou_options.aggregation_level = tally::AggregationLevel::global;
+  tally::MeanIoU dataset_miou(miou_options);
+  tally::GeneralizedDiceScore::Options gds_options;
+  gds_options.num_classes = num_classes;
+  gds_options.ignore_index = void_label;
+  gds_options.input_format = tally::InputFormat::index;
+  tally::GeneralizedDiceScore gds(gds_options);
+  per_sample_miou.update(p, t);
+  dataset_miou.update(p, t);
+  gds.update(p, t);
+  std::printf("\nMeanIoU, mean over samples and classes: %.4f\n", per_sample_miou.compute().value());
+  std::printf("MeanIoU, dataset level (global):        %.4f\n", dataset_miou.compute().value());
+  std::printf("GeneralizedDiceScore (square weights):  %.4f\n", gds.compute().value());
   return 0;
 }

@@ -64,7 +64,8 @@ const std::vector<std::string>& conformance2_files() {
       "multiclass__hamming_distance.json",       "multilabel__hamming_distance.json",
       "multiclass__exact_match.json",            "multilabel__exact_match.json",
       "binary__negative_predictive_value.json",  "multiclass__negative_predictive_value.json",
-      "multilabel__negative_predictive_value.json"};
+      "multilabel__negative_predictive_value.json", "segmentation__mean_iou.json",
+      "segmentation__generalized_dice.json"};
   return v;
 }
 
@@ -233,6 +234,45 @@ void visit_metric(const tc::Case& c, Visit&& visit) {
     return visit([o] { return tally::DiceScore(o); });
 #else
     throw tc::setup_error(c.id + ": DiceScore is not available (<tally/segmentation.hpp>)");
+#endif
+  }
+  if (c.task == "segmentation" && (c.metric == "mean_iou" || c.metric == "generalized_dice")) {
+#ifdef TALLY_CONFORMANCE_HAS_DICE
+    // torchmetrics' num_classes = None is tally's 0; its num_classes = 0 (an error there) has no
+    // C++ spelling. per_class = true is average none.
+    auto read_common = [&](auto& o) {
+      bool present = false;
+      auto n = p.nullable_integer("num_classes", present);
+      if (present && n && *n == 0)
+        throw tc::unrepresentable("num_classes = 0 means 'from the one-hot axis' in tally");
+      if (n) o.num_classes = *n;
+      read_ignore_index(p, o.ignore_index);
+      if (auto v = p.boolean("include_background")) o.include_background = *v;
+      if (auto v = p.boolean("per_class"))
+        o.average = *v ? tally::Average::none : tally::Average::macro;
+      if (auto v = p.choice("input_format", std::vector<std::pair<std::string, tally::InputFormat>>{
+                                                {"index", tally::InputFormat::index},
+                                                {"one-hot", tally::InputFormat::one_hot},
+                                                {"mixed", tally::InputFormat::mixed}}))
+        o.input_format = *v;
+    };
+    if (c.metric == "mean_iou") {
+      tally::MeanIoU::Options o;
+      read_common(o);
+      p.finish();
+      return visit([o] { return tally::MeanIoU(o); });
+    }
+    tally::GeneralizedDiceScore::Options o;
+    read_common(o);
+    if (auto v = p.choice("weight_type", std::vector<std::pair<std::string, tally::DiceWeights>>{
+                                             {"square", tally::DiceWeights::square},
+                                             {"simple", tally::DiceWeights::simple},
+                                             {"linear", tally::DiceWeights::linear}}))
+      o.weight_type = *v;
+    p.finish();
+    return visit([o] { return tally::GeneralizedDiceScore(o); });
+#else
+    throw tc::setup_error(c.id + ": the segmentation metrics are not available");
 #endif
   }
   throw tc::setup_error(c.id + ": unknown task/metric " + c.task + "/" + c.metric);
@@ -549,6 +589,10 @@ TALLY_CONFORMANCE2_FILE_TEST("multilabel__exact_match.json")
 TALLY_CONFORMANCE2_FILE_TEST("binary__negative_predictive_value.json")
 TALLY_CONFORMANCE2_FILE_TEST("multiclass__negative_predictive_value.json")
 TALLY_CONFORMANCE2_FILE_TEST("multilabel__negative_predictive_value.json")
+#ifdef TALLY_CONFORMANCE_HAS_DICE
+TALLY_CONFORMANCE2_FILE_TEST("segmentation__mean_iou.json")
+TALLY_CONFORMANCE2_FILE_TEST("segmentation__generalized_dice.json")
+#endif
 
 TEST_CASE("conformance: the copied second-wave case files are the ones run", "[conformance]") {
   namespace fs = std::filesystem;

@@ -570,10 +570,11 @@ tally::DiceScore::Options dice_opts(std::int64_t C, InputFormat f, AggregationLe
   return o;
 }
 
-// Valid first updates for each input format, C = 3.
+// Valid first updates for each input format, C = 3, for every segmentation metric.
 struct good_dice {
   InputFormat format;
-  void operator()(tally::DiceScore& m) const {
+  template <class M>
+  void operator()(M& m) const {
     static const std::vector<int> p{0, 1, 2, 2, 1, 0, 0, 1}, t{0, 1, 1, 2, 2, 0, 1, 1};
     std::vector<int> oh(2 * 3 * 4, 0);
     for (std::size_t n = 0; n < 2; ++n)
@@ -589,15 +590,39 @@ struct good_dice {
   }
 };
 
+template <class M, class P, class T>
+void add_segmentation(catalogue& out, const std::string& config, const char* name,
+                      const typename M::Options& o, const std::vector<bad_update<P, T>>& cases) {
+  const std::function<M()> make = [o] { return M(o); };
+  const std::function<void(M&)> good = good_dice{o.input_format};
+  for (const auto& c : cases)
+    out.push_back(op_entry<M>(config + ": " + c.desc, name, c.parts, make, good,
+                              update_op<M>(c.preds, c.target, c.threads)));
+}
+
+// DiceScore's bad inputs, and the same against MeanIoU and GeneralizedDiceScore (their counting
+// and checks are DiceScore's, detail/seg_count.hpp), with the options they share. MeanIoU reads
+// a rank-2 index map as one sample, which mixed input cannot pair with one-hot (N, C, L): it
+// gets the index and one_hot rows.
 template <class P, class T>
 void add_dice(catalogue& out, const std::string& config, const tally::DiceScore::Options& o,
               const std::vector<bad_update<P, T>>& cases) {
-  const std::function<tally::DiceScore()> make = [o] { return tally::DiceScore(o); };
-  const std::function<void(tally::DiceScore&)> good = good_dice{o.input_format};
-  for (const auto& c : cases)
-    out.push_back(
-        op_entry<tally::DiceScore>(config + ": " + c.desc, "DiceScore", c.parts, make, good,
-                                   update_op<tally::DiceScore>(c.preds, c.target, c.threads)));
+  add_segmentation<tally::DiceScore>(out, config, "DiceScore", o, cases);
+  if (o.input_format != InputFormat::mixed) {
+    tally::MeanIoU::Options m;
+    m.num_classes = o.num_classes;
+    m.ignore_index = o.ignore_index;
+    m.input_format = o.input_format;
+    m.aggregation_level = o.aggregation_level;
+    add_segmentation<tally::MeanIoU>(out, config, "MeanIoU", m, cases);
+  }
+  if (o.aggregation_level == AggregationLevel::samplewise) {
+    tally::GeneralizedDiceScore::Options g;
+    g.num_classes = o.num_classes;
+    g.ignore_index = o.ignore_index;
+    g.input_format = o.input_format;
+    add_segmentation<tally::GeneralizedDiceScore>(out, config, "GeneralizedDiceScore", g, cases);
+  }
 }
 
 std::vector<int> dice_labels(std::size_t n, std::size_t C, std::size_t salt) {
@@ -787,6 +812,95 @@ catalogue options_catalogue() {
     out.push_back(call_entry("DiceScore num_classes " + std::to_string(c), "DiceScore",
                              {"num_classes: " + std::to_string(c), "too large"},
                              [d] { (void)tally::DiceScore(d); }));
+  }
+  // MeanIoU and GeneralizedDiceScore: enums, averages they do not offer, num_classes (0 learns
+  // it from a one-hot axis, so index maps need it), ignore_index with one_hot.
+  {
+    auto miou = [](auto change) {
+      tally::MeanIoU::Options o;
+      o.num_classes = 3;
+      o.input_format = InputFormat::index;
+      change(o);
+      return [o] { (void)tally::MeanIoU(o); };
+    };
+    auto gds = [](auto change) {
+      tally::GeneralizedDiceScore::Options o;
+      o.num_classes = 3;
+      o.input_format = InputFormat::index;
+      change(o);
+      return [o] { (void)tally::GeneralizedDiceScore(o); };
+    };
+    for (int e : {4, 42, -1}) {
+      const std::string v = std::to_string(e);
+      const std::vector<std::string> avg{"average: " + v, "is not an Average"};
+      out.push_back(call_entry("MeanIoU average " + v, "MeanIoU", avg,
+                               miou([e](auto& o) { o.average = static_cast<Average>(e); })));
+      out.push_back(call_entry("GeneralizedDiceScore average " + v, "GeneralizedDiceScore", avg,
+                               gds([e](auto& o) { o.average = static_cast<Average>(e); })));
+      out.push_back(call_entry(
+          "MeanIoU aggregation_level " + v, "MeanIoU",
+          {"aggregation_level: " + v, "is not an AggregationLevel"},
+          miou([e](auto& o) { o.aggregation_level = static_cast<AggregationLevel>(e); })));
+      const int f = e == 4 ? 3 : e;
+      const std::vector<std::string> fmt{"input_format: " + std::to_string(f),
+                                         "is not an InputFormat"};
+      out.push_back(call_entry("MeanIoU input_format " + std::to_string(f), "MeanIoU", fmt,
+                               miou([f](auto& o) { o.input_format = static_cast<InputFormat>(f); })));
+      out.push_back(call_entry("GeneralizedDiceScore input_format " + std::to_string(f),
+                               "GeneralizedDiceScore", fmt,
+                               gds([f](auto& o) { o.input_format = static_cast<InputFormat>(f); })));
+      const int w = e == 4 ? 3 : e;
+      out.push_back(call_entry(
+          "GeneralizedDiceScore weight_type " + std::to_string(w), "GeneralizedDiceScore",
+          {"weight_type: " + std::to_string(w), "is not a DiceWeights"},
+          gds([w](auto& o) { o.weight_type = static_cast<tally::DiceWeights>(w); })));
+    }
+    for (Average a : {Average::micro, Average::weighted}) {
+      const std::string v = tally::to_string(a);
+      out.push_back(call_entry("MeanIoU average " + v, "MeanIoU",
+                               {"average: " + v, "is not offered by MeanIoU", "Average::macro"},
+                               miou([a](auto& o) { o.average = a; })));
+      out.push_back(call_entry(
+          "GeneralizedDiceScore average " + v, "GeneralizedDiceScore",
+          {"average: " + v, "is not offered by GeneralizedDiceScore", "Average::none"},
+          gds([a](auto& o) { o.average = a; })));
+    }
+    for (std::int64_t c : {std::int64_t{-1}, i64min}) {
+      const std::vector<std::string> parts{"num_classes: " + std::to_string(c),
+                                           "must be 0 (take it from the one-hot channel axis)"};
+      out.push_back(call_entry("MeanIoU num_classes " + std::to_string(c), "MeanIoU", parts,
+                               miou([c](auto& o) { o.num_classes = c; })));
+      out.push_back(call_entry("GeneralizedDiceScore num_classes " + std::to_string(c),
+                               "GeneralizedDiceScore", parts,
+                               gds([c](auto& o) { o.num_classes = c; })));
+    }
+    for (std::int64_t c : {std::int64_t{1} << 40, i64max}) {
+      const std::vector<std::string> parts{"num_classes: " + std::to_string(c), "too large"};
+      out.push_back(call_entry("MeanIoU num_classes " + std::to_string(c), "MeanIoU", parts,
+                               miou([c](auto& o) { o.num_classes = c; })));
+      out.push_back(call_entry("GeneralizedDiceScore num_classes " + std::to_string(c),
+                               "GeneralizedDiceScore", parts,
+                               gds([c](auto& o) { o.num_classes = c; })));
+    }
+    const std::vector<std::string> zero{"num_classes: 0", "input_format = index has none"};
+    out.push_back(call_entry("MeanIoU num_classes 0 with index maps", "MeanIoU", zero,
+                             miou([](auto& o) { o.num_classes = 0; })));
+    out.push_back(call_entry("GeneralizedDiceScore num_classes 0 with index maps",
+                             "GeneralizedDiceScore", zero,
+                             gds([](auto& o) { o.num_classes = 0; })));
+    for (std::int64_t ii : {std::int64_t{255}, std::int64_t{-1}}) {
+      const std::vector<std::string> parts{"ignore_index: " + std::to_string(ii),
+                                           "input_format = one_hot"};
+      auto one_hot = [ii](auto& o) {
+        o.input_format = InputFormat::one_hot;
+        o.ignore_index = ii;
+      };
+      out.push_back(call_entry("MeanIoU one_hot with ignore_index " + std::to_string(ii),
+                               "MeanIoU", parts, miou(one_hot)));
+      out.push_back(call_entry("GeneralizedDiceScore one_hot with ignore_index " +
+                                   std::to_string(ii),
+                               "GeneralizedDiceScore", parts, gds(one_hot)));
+    }
   }
   for (std::int64_t ii : {std::int64_t{255}, std::int64_t{0}, std::int64_t{-1}})
     for (auto level : {AggregationLevel::global, AggregationLevel::samplewise}) {
@@ -1723,7 +1837,7 @@ const area areas[] = {
     {"multiclass values", multiclass_value_catalogue},
     {"multiclass shapes", multiclass_shape_catalogue},
     {"multilabel inputs", multilabel_catalogue},
-    {"DiceScore inputs", dice_catalogue},
+    {"segmentation inputs", dice_catalogue},
     {"merge", merge_catalogue},
     {"load", load_catalogue},
     {"misuse", misuse_catalogue},
@@ -1751,7 +1865,7 @@ TEST_CASE("catalogue: multilabel inputs (3.2)") {
   run_catalogue(multilabel_catalogue());
 }
 
-TEST_CASE("catalogue: DiceScore inputs (6.1, 6.4)") {
+TEST_CASE("catalogue: DiceScore, MeanIoU and GeneralizedDiceScore inputs (6.1, 6.4)") {
   run_catalogue(dice_catalogue());
 }
 

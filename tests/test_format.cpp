@@ -629,6 +629,22 @@ TEST_CASE("option struct formatters list every field in declaration order") {
         "{num_classes=6, ignore_index=255, include_background=false, average=macro, "
         "aggregation_level=samplewise, input_format=index, zero_division=0}");
 
+  tally::MeanIoU::Options m;
+  m.num_classes = 19;
+  m.ignore_index = 255;
+  m.aggregation_level = tally::AggregationLevel::global;
+  CHECK(fmt::format("{}", m) ==
+        "{num_classes=19, ignore_index=255, include_background=true, average=macro, "
+        "aggregation_level=global, input_format=one_hot}");
+  tally::GeneralizedDiceScore::Options g;
+  g.num_classes = 4;
+  g.average = Average::none;
+  g.weight_type = tally::DiceWeights::linear;
+  CHECK(fmt::format("{}", g) ==
+        "{num_classes=4, ignore_index=none, include_background=true, average=none, "
+        "weight_type=linear, input_format=one_hot}");
+  CHECK(fmt::format("{:>8}", tally::DiceWeights::square) == "  square");
+
   // A metric's options() formats too; options take no format spec.
   const tally::MulticlassStatScores s = fm_report_case();
   CHECK(fmt::format("{}", s.options()) ==

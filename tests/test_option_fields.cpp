@@ -48,6 +48,12 @@ static_assert(field_count<tally::Multiclass::Options>() == listed<tally::Multicl
 static_assert(field_count<tally::Multilabel::Options>() == listed<tally::Multilabel::Options>);
 static_assert(field_count<tally::DiceScoreOptions>() == listed<tally::DiceScoreOptions>);
 static_assert(std::is_same_v<tally::DiceScore::Options, tally::DiceScoreOptions>);
+static_assert(field_count<tally::MeanIoUOptions>() == listed<tally::MeanIoUOptions>);
+static_assert(std::is_same_v<tally::MeanIoU::Options, tally::MeanIoUOptions>);
+static_assert(field_count<tally::GeneralizedDiceScoreOptions>() ==
+              listed<tally::GeneralizedDiceScoreOptions>);
+static_assert(
+    std::is_same_v<tally::GeneralizedDiceScore::Options, tally::GeneralizedDiceScoreOptions>);
 
 // Another value of the same type.
 template <class V>
@@ -107,6 +113,8 @@ TEST_CASE("options: each field of each options struct is compared, saved and pri
   check_every_field(tally::Multiclass::Options{});
   check_every_field(tally::Multilabel::Options{});
   check_every_field(tally::DiceScoreOptions{});
+  check_every_field(tally::MeanIoUOptions{});
+  check_every_field(tally::GeneralizedDiceScoreOptions{});
 }
 
 TEST_CASE("options: the identity text keeps declaration order, as saved states hold it") {
@@ -126,4 +134,15 @@ TEST_CASE("options: the identity text keeps declaration order, as saved states h
   CHECK(identity(d) ==
         "M{num_classes=3, ignore_index=none, include_background=true, average=macro, "
         "aggregation_level=samplewise, input_format=one_hot, zero_division=0}");
+  tally::MeanIoUOptions m;
+  m.num_classes = 19;
+  m.ignore_index = 255;
+  CHECK(identity(m) ==
+        "M{num_classes=19, ignore_index=255, include_background=true, average=macro, "
+        "aggregation_level=samplewise, input_format=one_hot}");
+  tally::GeneralizedDiceScoreOptions g;
+  g.weight_type = tally::DiceWeights::simple;
+  CHECK(identity(g) ==
+        "M{num_classes=0, ignore_index=none, include_background=true, average=macro, "
+        "weight_type=simple, input_format=one_hot}");
 }

@@ -175,6 +175,29 @@ TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, multil
   check_state_io(tally::DiceScore(st_dice(tally::AggregationLevel::samplewise)));
 }
 
+TEST_CASE("state: save and load round-trip, resume, and reject bad bytes, MeanIoU and GDS") {
+  for (auto level : {tally::AggregationLevel::global, tally::AggregationLevel::samplewise})
+    for (auto avg : {tally::Average::macro, tally::Average::none}) {
+      INFO(tally::to_string(level) << " " << tally::to_string(avg));
+      tally::MeanIoU::Options o;
+      o.num_classes = 3;
+      o.ignore_index = 255;
+      o.input_format = tally::InputFormat::index;
+      o.aggregation_level = level;
+      o.average = avg;
+      check_state_io(tally::MeanIoU(o));
+    }
+  for (auto avg : {tally::Average::macro, tally::Average::none}) {
+    INFO(tally::to_string(avg));
+    tally::GeneralizedDiceScore::Options o;
+    o.num_classes = 3;
+    o.ignore_index = 255;
+    o.input_format = tally::InputFormat::index;
+    o.average = avg;
+    check_state_io(tally::GeneralizedDiceScore(o));
+  }
+}
+
 TEST_CASE("state: load names the saved and the receiving metric when they differ") {
   const auto o = st_mc(tally::MultidimAverage::global, tally::Average::macro);
   tally::MulticlassF1Score f1(o);

@@ -266,6 +266,40 @@ TEST_CASE("torch: DiceScore takes floating one-hot targets but not floating inde
       {"target", "floating-point", "integral"});
 }
 
+TEST_CASE("torch: MeanIoU and GeneralizedDiceScore from index maps and one-hot tensors") {
+  const Shape s{2, 6, 7};
+  const auto preds = tt_labels(s.numel(), 0, 3, 21);
+  auto target = tt_labels(s.numel(), 0, 3, 22);
+  target[3] = target[50] = 7;
+  tally::MeanIoU::Options m;
+  m.num_classes = 4;
+  m.ignore_index = 7;
+  m.input_format = tally::InputFormat::index;
+  const tally::MeanIoU miou(m);
+  tally::GeneralizedDiceScore::Options g;
+  g.num_classes = 4;
+  g.ignore_index = 7;
+  g.input_format = tally::InputFormat::index;
+  const tally::GeneralizedDiceScore gds(g);
+  tt_for_each<std::uint8_t, std::int64_t>([&](auto tag) {
+    using E = typename decltype(tag)::type;
+    tt_same_as_pointer<E, E>(miou, preds, s, target, s);
+    tt_same_as_pointer<E, E>(gds, preds, s, target, s);
+  });
+
+  // Floating one-hot preds and targets, num_classes taken from the channel axis.
+  const Shape os{2, 3, 4, 4}, is{2, 4, 4};
+  const auto scores = tt_scores(os.numel(), 0.0, 1.0, 23);
+  const auto labels = tt_labels(is.numel(), 0, 2, 24);
+  const at::Tensor one_hot =
+      at::one_hot(tt_tensor(labels, is, at::kLong), 3).permute({0, 3, 1, 2}).contiguous();
+  const std::vector<double> one_hot_target = tt_values(one_hot);
+  const tally::MeanIoU learning_miou(tally::MeanIoU::Options{});
+  const tally::GeneralizedDiceScore learning_gds(tally::GeneralizedDiceScore::Options{});
+  tt_same_as_pointer<float, float>(learning_miou, scores, os, one_hot_target, os);
+  tt_same_as_pointer<float, std::uint8_t>(learning_gds, scores, os, one_hot_target, os);
+}
+
 // --- conversions --------------------------------------------------------------------------------
 
 TEST_CASE("torch: non-contiguous tensors count as their contiguous copies") {

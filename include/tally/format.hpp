@@ -31,13 +31,14 @@
 //   scalar prints as one number, higher ranks as nested brackets, like Result's operator<<:
 //   `[[1.000, 0.500], [nan, 0.250]]`. Undefined values print as fmt prints NaN: `nan`.
 // - tally::Shape: `(2, 3)`, as its operator<<.
-// - The enums Average, MultidimAverage, Normalize, InputFormat, AggregationLevel, Scores and
-//   KappaWeights: their enumerator names, the same text as tally::to_string (`macro`, `samplewise`, `one_hot`).
+// - The enums Average, MultidimAverage, Normalize, InputFormat, AggregationLevel, Scores,
+//   KappaWeights and DiceWeights: their enumerator names, the same text as tally::to_string
+//   (`macro`, `samplewise`, `one_hot`).
 //   These are torchmetrics' spellings except two that follow the C++ name: torchmetrics writes
 //   Normalize::target as "true" and InputFormat::one_hot as "one-hot". String specs work:
 //   "{:>10}".
-// - The option structs Binary::Options, Multiclass::Options, Multilabel::Options and
-//   DiceScore::Options: every field, in declaration order (the designated-initializer order),
+// - The option structs Binary::Options, Multiclass::Options, Multilabel::Options,
+//   DiceScore::Options, MeanIoU::Options and GeneralizedDiceScore::Options: every field, in declaration order (the designated-initializer order),
 //   `{num_classes=19, ignore_index=255, average=macro, multidim_average=global, top_k=1,
 //   zero_division=0, scores=automatic}`; an unset ignore_index prints `none`. They take no format
 //   spec.
@@ -564,6 +565,8 @@ template <>
 struct formatter<tally::Scores> : tally::detail::fmt_enum<tally::Scores> {};
 template <>
 struct formatter<tally::KappaWeights> : tally::detail::fmt_enum<tally::KappaWeights> {};
+template <>
+struct formatter<tally::DiceWeights> : tally::detail::fmt_enum<tally::DiceWeights> {};
 
 template <>
 struct formatter<tally::Binary::Options> : tally::detail::fmt_options {};
@@ -573,6 +576,10 @@ template <>
 struct formatter<tally::Multilabel::Options> : tally::detail::fmt_options {};
 template <>
 struct formatter<tally::DiceScoreOptions> : tally::detail::fmt_options {};
+template <>
+struct formatter<tally::MeanIoUOptions> : tally::detail::fmt_options {};
+template <>
+struct formatter<tally::GeneralizedDiceScoreOptions> : tally::detail::fmt_options {};
 
 }  // namespace fmt
 

@@ -29,6 +29,10 @@ enum class InputFormat { index, one_hot, mixed };
 /// DiceScore: mean of per-sample scores (`samplewise`) or one score from pooled counts (`global`).
 enum class AggregationLevel { global, samplewise };
 
+/// GeneralizedDiceScore's class weights, from a class's target pixel count T in a sample:
+/// `square` 1 / T^2, `simple` 1 / T, `linear` 1.
+enum class DiceWeights { square, simple, linear };
+
 /// How floating preds of binary and multilabel updates are read (and, for multiclass scores,
 /// checked). `automatic` is torchmetrics' rule: logits when any value of the update lies outside
 /// [0, 1], probabilities otherwise, decided again for every update. `probabilities` rejects a
@@ -93,6 +97,33 @@ struct DiceScoreOptions {
   double zero_division = 0.0;
 };
 
+/// MeanIoU's options (`MeanIoU::Options`). `num_classes = 0` takes C from the channel axis of
+/// the first one-hot update (torchmetrics' None; index maps need it set). `average`: macro (the
+/// mean IoU) or none (one IoU per class). `aggregation_level`: samplewise (torchmetrics' rule:
+/// IoU per sample and class, averaged) or global (IoU of the pooled counts per class, the
+/// dataset-level mIoU that Cityscapes and mmsegmentation report).
+struct MeanIoUOptions {
+  std::int64_t num_classes = 0;
+  std::optional<std::int64_t> ignore_index = std::nullopt;
+  bool include_background = true;
+  Average average = Average::macro;
+  AggregationLevel aggregation_level = AggregationLevel::samplewise;
+  InputFormat input_format = InputFormat::one_hot;
+};
+
+/// GeneralizedDiceScore's options (`GeneralizedDiceScore::Options`). `num_classes = 0` takes C
+/// from the channel axis of the first one-hot update. `average`: macro (the generalized score,
+/// classes weighted by `weight_type`) or none (per-class Dice). Per-sample scores are averaged
+/// over samples.
+struct GeneralizedDiceScoreOptions {
+  std::int64_t num_classes = 0;
+  std::optional<std::int64_t> ignore_index = std::nullopt;
+  bool include_background = true;
+  Average average = Average::macro;
+  DiceWeights weight_type = DiceWeights::square;
+  InputFormat input_format = InputFormat::one_hot;
+};
+
 namespace detail {
 
 // One field of an options struct: its name as users write it, and the member.
@@ -146,6 +177,23 @@ struct option_fields<DiceScoreOptions> {
       field("include_background", &O::include_background), field("average", &O::average),
       field("aggregation_level", &O::aggregation_level), field("input_format", &O::input_format),
       field("zero_division", &O::zero_division));
+};
+
+template <>
+struct option_fields<MeanIoUOptions> {
+  using O = MeanIoUOptions;
+  static constexpr auto list = std::make_tuple(
+      field("num_classes", &O::num_classes), field("ignore_index", &O::ignore_index),
+      field("include_background", &O::include_background), field("average", &O::average),
+      field("aggregation_level", &O::aggregation_level), field("input_format", &O::input_format));
+};
+template <>
+struct option_fields<GeneralizedDiceScoreOptions> {
+  using O = GeneralizedDiceScoreOptions;
+  static constexpr auto list = std::make_tuple(
+      field("num_classes", &O::num_classes), field("ignore_index", &O::ignore_index),
+      field("include_background", &O::include_background), field("average", &O::average),
+      field("weight_type", &O::weight_type), field("input_format", &O::input_format));
 };
 
 // f(name, value) for every field of `o`, in declaration order.
@@ -217,6 +265,15 @@ template <class Options>
   return "<invalid AggregationLevel>";
 }
 
+[[nodiscard]] constexpr const char* to_string(DiceWeights w) noexcept {
+  switch (w) {
+    case DiceWeights::square: return "square";
+    case DiceWeights::simple: return "simple";
+    case DiceWeights::linear: return "linear";
+  }
+  return "<invalid DiceWeights>";
+}
+
 /// Asks update() to split the counting over a pool of threads:
 /// `metric.update(preds, target, tally::parallel{2})`; `threads = 0` uses every hardware thread.
 /// Results are identical to a serial update. Batches under ~1M elements run serially (handing
@@ -242,6 +299,13 @@ struct parallel {
                                      const DiceScoreOptions& b) noexcept {
   return detail::fields_equal(a, b);
 }
+[[nodiscard]] inline bool operator==(const MeanIoUOptions& a, const MeanIoUOptions& b) noexcept {
+  return detail::fields_equal(a, b);
+}
+[[nodiscard]] inline bool operator==(const GeneralizedDiceScoreOptions& a,
+                                     const GeneralizedDiceScoreOptions& b) noexcept {
+  return detail::fields_equal(a, b);
+}
 [[nodiscard]] inline bool operator!=(const Binary::Options& a, const Binary::Options& b) noexcept {
   return !(a == b);
 }
@@ -255,6 +319,13 @@ struct parallel {
 }
 [[nodiscard]] inline bool operator!=(const DiceScoreOptions& a,
                                      const DiceScoreOptions& b) noexcept {
+  return !(a == b);
+}
+[[nodiscard]] inline bool operator!=(const MeanIoUOptions& a, const MeanIoUOptions& b) noexcept {
+  return !(a == b);
+}
+[[nodiscard]] inline bool operator!=(const GeneralizedDiceScoreOptions& a,
+                                     const GeneralizedDiceScoreOptions& b) noexcept {
   return !(a == b);
 }
 

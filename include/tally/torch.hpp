@@ -24,8 +24,9 @@
 //   so the result is the metric's result for the same values in float). The copies keep the
 //   number of element types, and with it the compile time of each call, down (see the end).
 //   Any other dtype (complex, quantized, ...) is an error. Targets must be integral, as in
-//   torchmetrics; only DiceScore, whose one-hot targets may be floating, also takes floating
-//   targets (and rejects a floating index map itself).
+//   torchmetrics; only the segmentation metrics (DiceScore, MeanIoU, GeneralizedDiceScore), whose
+//   one-hot targets may be floating, also take floating targets (and reject a floating index
+//   map themselves).
 // - Non-contiguous tensors (transposed, sliced, expanded, channels-last) are copied with
 //   .contiguous(), since tally reads row-major data.
 // - Tensors on another device (CUDA, MPS, ...) are copied to the CPU with .cpu(). For CUDA this
@@ -62,14 +63,19 @@
 TALLY_NAMESPACE_BEGIN
 
 class DiceScore;
+class MeanIoU;
+class GeneralizedDiceScore;
 
 namespace torch {
 namespace detail {
 
-// Metrics whose update also takes floating targets (DiceScore's one-hot targets); every other
-// metric's update does not compile for them (stat_core and the confusion matrix static_assert).
+// Metrics whose update also takes floating targets (the segmentation metrics' one-hot targets);
+// every other metric's update does not compile for them (stat_core and the confusion matrix
+// static_assert).
 template <class M>
-inline constexpr bool takes_floating_target_v = std::is_same_v<M, tally::DiceScore>;
+inline constexpr bool takes_floating_target_v =
+    std::is_same_v<M, tally::DiceScore> || std::is_same_v<M, tally::MeanIoU> ||
+    std::is_same_v<M, tally::GeneralizedDiceScore>;
 
 inline constexpr const char* labels_dtypes = "Byte, Char, Short, Int, Long or Bool";
 inline constexpr const char* scores_dtypes =

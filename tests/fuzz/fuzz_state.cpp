@@ -130,7 +130,7 @@ void feed_labels(Input& in, M& m, std::size_t C, bool multilabel, bool samplewis
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Input in(data, size);
-  const std::uint8_t which = in.u8() % 9;
+  const std::uint8_t which = in.u8() % 11;
   const std::size_t C = 2 + in.u8() % 6;
   const bool sw = in.bit();
   const std::optional<std::int64_t> ii = fz::decode_ignore_index(in, static_cast<std::int64_t>(C));
@@ -207,6 +207,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       exercise<tally::BinaryConfusionMatrix>(
           in, [&](int v) { return tally::BinaryConfusionMatrix(global(bin(v))); }, feed_bin_g);
       break;
+    case 8: {
+      auto miou = [&](int v) {
+        tally::MeanIoU::Options o;
+        o.num_classes = static_cast<std::int64_t>(C) + (v && vary == 0);
+        o.ignore_index = v && vary == 1 ? std::optional<std::int64_t>(7) : ii;
+        o.input_format = tally::InputFormat::index;
+        o.average = v && vary == 2 ? tally::Average::none : tally::Average::macro;
+        o.aggregation_level =
+            sw ? tally::AggregationLevel::samplewise : tally::AggregationLevel::global;
+        o.include_background = !(v && vary == 3);
+        return tally::MeanIoU(o);
+      };
+      exercise<tally::MeanIoU>(in, miou, [&](Input& i, tally::MeanIoU& m) {
+        feed_labels(i, m, C, false, true);
+      });
+      break;
+    }
+    case 9: {
+      auto gds = [&](int v) {
+        tally::GeneralizedDiceScore::Options o;
+        o.num_classes = static_cast<std::int64_t>(C) + (v && vary == 0);
+        o.ignore_index = v && vary == 1 ? std::optional<std::int64_t>(7) : ii;
+        o.input_format = tally::InputFormat::index;
+        o.average = v && vary == 2 ? tally::Average::none : tally::Average::macro;
+        o.weight_type = v && vary == 3 ? tally::DiceWeights::simple : tally::DiceWeights::square;
+        return tally::GeneralizedDiceScore(o);
+      };
+      exercise<tally::GeneralizedDiceScore>(in, gds, [&](Input& i, tally::GeneralizedDiceScore& m) {
+        feed_labels(i, m, C, false, true);
+      });
+      break;
+    }
     default: {
       auto dice = [&](int v) {
         tally::DiceScore::Options o;

@@ -60,6 +60,21 @@ void update_range(M& m, const data& d, std::size_t begin, std::size_t count) {
            tally::tensor_view<const std::uint8_t>(d.target.data() + begin * H * W, s));
 }
 
+// Mixed input: preds one-hot (count, channels, H, W) made from the label maps, target the index
+// maps (void 255); metrics built with num_classes = 0 learn C = channels from it.
+template <class M>
+void update_mixed(M& m, const data& d, std::size_t begin, std::size_t count,
+                  std::size_t channels = C) {
+  if (count == 0) return;
+  std::vector<std::uint8_t> one_hot(count * channels * H * W, 0);
+  for (std::size_t n = 0; n < count; ++n)
+    for (std::size_t r = 0; r < H * W; ++r)
+      one_hot[(n * channels + d.preds[(begin + n) * H * W + r]) * H * W + r] = 1;
+  const tally::Shape ps{count, channels, H, W}, ts{count, H, W};
+  m.update(tally::tensor_view<const std::uint8_t>(one_hot.data(), ps),
+           tally::tensor_view<const std::uint8_t>(d.target.data() + begin * H * W, ts));
+}
+
 bool close(const tally::Result& a, const tally::Result& b) {
   if (a.shape() != b.shape()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -72,11 +87,17 @@ bool close(const tally::Result& a, const tally::Result& b) {
 
 // The metric over this rank's share, reduced, against one process over all the data.
 template <class M>
-void check_metric(const char* name, const M& fresh, const data& d, int size, bool exact) {
+void check_metric(const char* name, const M& fresh, const data& d, int size, bool exact,
+                  bool mixed = false) {
   M whole = fresh;
-  update_range(whole, d, 0, first(size));
   M mine = fresh;
-  update_range(mine, d, first(rank_id), share(rank_id));
+  if (mixed) {
+    update_mixed(whole, d, 0, first(size));
+    update_mixed(mine, d, first(rank_id), share(rank_id));
+  } else {
+    update_range(whole, d, 0, first(size));
+    update_range(mine, d, first(rank_id), share(rank_id));
+  }
   M reduced_to_root = mine;
 
   tally::mpi::all_reduce(mine, MPI_COMM_WORLD);
@@ -149,6 +170,49 @@ int main(int argc, char** argv) {
   check_metric("DiceScore samplewise", tally::DiceScore(dopt), d, size, true);
   dopt.average = tally::Average::none;
   check_metric("DiceScore samplewise none", tally::DiceScore(dopt), d, size, true);
+
+  // MeanIoU and GeneralizedDiceScore: per-sample values summed exactly, bit for bit.
+  tally::MeanIoU::Options mopt;
+  mopt.num_classes = C;
+  mopt.ignore_index = 255;
+  mopt.input_format = tally::InputFormat::index;
+  check_metric("MeanIoU samplewise", tally::MeanIoU(mopt), d, size, true);
+  mopt.average = tally::Average::none;
+  check_metric("MeanIoU samplewise none", tally::MeanIoU(mopt), d, size, true);
+  mopt.aggregation_level = tally::AggregationLevel::global;
+  check_metric("MeanIoU global none", tally::MeanIoU(mopt), d, size, true);
+  tally::GeneralizedDiceScore::Options gopt;
+  gopt.num_classes = C;
+  gopt.ignore_index = 255;
+  gopt.input_format = tally::InputFormat::index;
+  check_metric("GeneralizedDiceScore square", tally::GeneralizedDiceScore(gopt), d, size, true);
+  gopt.average = tally::Average::none;
+  gopt.weight_type = tally::DiceWeights::simple;
+  check_metric("GeneralizedDiceScore none", tally::GeneralizedDiceScore(gopt), d, size, true);
+  // num_classes = 0: C comes from the one-hot preds; rank 1 has no data and learns it.
+  tally::MeanIoU::Options learn;
+  learn.ignore_index = 255;
+  learn.input_format = tally::InputFormat::mixed;
+  check_metric("MeanIoU learning C", tally::MeanIoU(learn), d, size, true, true);
+  tally::GeneralizedDiceScore::Options glearn;
+  glearn.ignore_index = 255;
+  glearn.input_format = tally::InputFormat::mixed;
+  check_metric("GeneralizedDiceScore learning C", tally::GeneralizedDiceScore(glearn), d, size,
+               true, true);
+  {
+    // The last rank's one-hot preds have one channel more: every rank throws, nothing changes.
+    tally::MeanIoU odd_classes(learn);
+    update_mixed(odd_classes, d, first(rank_id), share(rank_id), rank_id == size - 1 ? C + 1 : C);
+    const tally::MeanIoU before = odd_classes;
+    bool threw = false;
+    try {
+      tally::mpi::all_reduce(odd_classes, MPI_COMM_WORLD);
+    } catch (const tally::error& e) {
+      threw = std::string(e.what()).find("different numbers of classes") != std::string::npos;
+    }
+    expect(threw, "ranks with different learnt classes throw tally::error on every rank");
+    expect(odd_classes == before, "different learnt classes leave the metric unchanged");
+  }
 
   // Different options on one rank: every rank throws, nothing changes.
   tally::Multiclass::Options g;

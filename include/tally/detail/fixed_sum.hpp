@@ -69,6 +69,18 @@ class fixed_sums {
     }
   }
 
+  // One sum: all of these added (with their carries). Exact while the total stays below 2^64,
+  // as it does for sums of values in [0, 1] whose counts add up below 2^64.
+  [[nodiscard]] fixed_sums sum_all() const {
+    fixed_sums total;
+    total.assign(1);
+    for (std::size_t i = 0; i < w_.size(); i += words_per_sum) {
+      total.w_[0] += w_[i];
+      total.w_[1] += w_[i + 1] + (total.w_[0] < w_[i] ? 1u : 0u);
+    }
+    return total;
+  }
+
   // Whether sum i is at most `count`, as a sum of `count` values in [0, 1] is.
   [[nodiscard]] bool at_most(std::size_t i, std::uint64_t count) const noexcept {
     const std::uint64_t frac = w_[words_per_sum * i], whole = w_[words_per_sum * i + 1];

@@ -85,6 +85,7 @@ class identity_text {
   void put(InputFormat f) { out_ << to_string(f); }
   void put(AggregationLevel a) { out_ << to_string(a); }
   void put(Scores s) { out_ << to_string(s); }
+  void put(DiceWeights w) { out_ << to_string(w); }
   void put(bool b) { out_ << (b ? "true" : "false"); }
   void put(double d) { out_ << d; }
   void put(std::int64_t i) { out_ << i; }

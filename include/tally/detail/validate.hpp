@@ -47,6 +47,11 @@ inline void check_enum(AggregationLevel a) {
          " is not an AggregationLevel (global, samplewise)");
 }
 
+inline void check_enum(DiceWeights w) {
+  if (w != DiceWeights::square && w != DiceWeights::simple && w != DiceWeights::linear)
+    fail("weight_type: ", static_cast<int>(w), " is not a DiceWeights (square, simple, linear)");
+}
+
 inline void check_enum(Scores s) {
   if (s != Scores::automatic && s != Scores::probabilities && s != Scores::logits)
     fail("scores: ", static_cast<int>(s), " is not a Scores (automatic, probabilities, logits)");
