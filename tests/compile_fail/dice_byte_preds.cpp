@@ -1,5 +1,5 @@
 // DiceScore given std::byte preds: neither an index map nor one-hot values nor scores.
-// expected error: tally: DiceScore preds must be integral or floating-point
+// expected error: tally: DiceScore, MeanIoU and GeneralizedDiceScore preds must be integral or
 #include <tally/tally.hpp>
 
 #include <cstddef>

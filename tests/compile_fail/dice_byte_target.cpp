@@ -1,5 +1,5 @@
 // DiceScore given a std::byte target: neither an index map nor one-hot values.
-// expected error: tally: DiceScore target must be integral or floating-point
+// expected error: tally: DiceScore, MeanIoU and GeneralizedDiceScore target must be integral or
 #include <tally/tally.hpp>
 
 #include <cstddef>

@@ -203,9 +203,11 @@ class seg_core {
   template <class P, class T>
   void update(tensor_view<const P> preds, tensor_view<const T> target, std::size_t threads = 1) {
     static_assert(is_label_type_v<P> || is_score_type_v<P>,
-                  "tally: segmentation preds must be integral or floating-point");
+                  "tally: DiceScore, MeanIoU and GeneralizedDiceScore preds must be integral or "
+                  "floating-point");
     static_assert(is_label_type_v<T> || is_score_type_v<T>,
-                  "tally: segmentation target must be integral or floating-point");
+                  "tally: DiceScore, MeanIoU and GeneralizedDiceScore target must be integral or "
+                  "floating-point");
     Shape ps = preds.shape(), ts = target.shape();
     Rule::reshape(ps, ts, opts_);
     const std::size_t C = classes_ ? classes_ : classes_from(ps, ts);
