@@ -7,73 +7,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <random>
 #include <string>
 #include <tally/tally.hpp>
 #include <vector>
 
+#include "../support/sharded_data.hpp"
+
 namespace {
 
-constexpr std::size_t H = 8, W = 16, C = 5;
-
-int failures = 0;
-int rank_id = 0;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank_id, what.c_str());
-  }
-}
-
-// The whole dataset: rank r owns samples [first(r), first(r + 1)); shares differ in size, and
-// rank 1 owns none, to check empty contributions.
-std::size_t share(int r) {
-  return r == 1 ? 0 : static_cast<std::size_t>(r % 3) + 2;
-}
-std::size_t first(int r) {
-  std::size_t f = 0;
-  for (int k = 0; k < r; ++k) f += share(k);
-  return f;
-}
-
-struct data {
-  std::vector<std::uint8_t> preds, target;  // (N, H, W), target 255 = void
-};
-
-data dataset(std::size_t n) {
-  std::mt19937 rng(7);
-  data d;
-  for (std::size_t i = 0; i < n * H * W; ++i) {
-    const auto t = static_cast<std::uint8_t>(rng() % C);
-    d.target.push_back(rng() % 8 == 0 ? 255 : t);
-    d.preds.push_back(rng() % 4 == 0 ? static_cast<std::uint8_t>(rng() % C) : t);
-  }
-  return d;
-}
-
-template <class M>
-void update_range(M& m, const data& d, std::size_t begin, std::size_t count) {
-  if (count == 0) return;
-  const tally::Shape s{count, H, W};
-  m.update(tally::tensor_view<const std::uint8_t>(d.preds.data() + begin * H * W, s),
-           tally::tensor_view<const std::uint8_t>(d.target.data() + begin * H * W, s));
-}
-
-// Mixed input: preds one-hot (count, channels, H, W) made from the label maps, target the index
-// maps (void 255); metrics built with num_classes = 0 learn C = channels from it.
-template <class M>
-void update_mixed(M& m, const data& d, std::size_t begin, std::size_t count,
-                  std::size_t channels = C) {
-  if (count == 0) return;
-  std::vector<std::uint8_t> one_hot(count * channels * H * W, 0);
-  for (std::size_t n = 0; n < count; ++n)
-    for (std::size_t r = 0; r < H * W; ++r)
-      one_hot[(n * channels + d.preds[(begin + n) * H * W + r]) * H * W + r] = 1;
-  const tally::Shape ps{count, channels, H, W}, ts{count, H, W};
-  m.update(tally::tensor_view<const std::uint8_t>(one_hot.data(), ps),
-           tally::tensor_view<const std::uint8_t>(d.target.data() + begin * H * W, ts));
-}
+using namespace sharded;
 
 bool close(const tally::Result& a, const tally::Result& b) {
   if (a.shape() != b.shape()) return false;
