@@ -3,6 +3,7 @@
 // tally::error before anything is counted. Built as its own program, tally_torch_tests.
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -298,6 +299,184 @@ TEST_CASE("torch: MeanIoU and GeneralizedDiceScore from index maps and one-hot t
   const tally::GeneralizedDiceScore learning_gds(tally::GeneralizedDiceScore::Options{});
   tt_same_as_pointer<float, float>(learning_miou, scores, os, one_hot_target, os);
   tt_same_as_pointer<float, std::uint8_t>(learning_gds, scores, os, one_hot_target, os);
+}
+
+// --- per-class scores reduced on the device --------------------------------------------------------
+
+// Runs the device path on CPU tensors while alive (tally::torch::detail::device_path()).
+struct tt_device_path_on_cpu {
+  tt_device_path_on_cpu() { tally::torch::detail::device_path().on_cpu = true; }
+  ~tt_device_path_on_cpu() { tally::torch::detail::device_path().on_cpu = false; }
+  tt_device_path_on_cpu(const tt_device_path_on_cpu&) = delete;
+  tt_device_path_on_cpu& operator=(const tt_device_path_on_cpu&) = delete;
+};
+
+// One update of `proto` on the host path and one on the device path: equal state and result;
+// `reduced` says whether the device path must have reduced the scores (else it left them to the
+// host path).
+template <class M>
+void tt_device_equals_host(const M& proto, const at::Tensor& preds, const at::Tensor& target,
+                           bool reduced) {
+  M host = proto, device = proto;
+  tally::torch::update(host, preds, target);
+  const std::size_t before = tally::torch::detail::device_path().reductions;
+  {
+    const tt_device_path_on_cpu on;
+    tally::torch::update(device, preds, target);
+  }
+  CHECK(tally::torch::detail::device_path().reductions - before == (reduced ? 1u : 0u));
+  CHECK(device == host);
+  CHECK(device.compute() == host.compute());
+  CHECK(device != proto);
+}
+
+// Both paths reject the input with the same message and leave the metric unchanged; `reduced`:
+// whether the device path reduced the scores before the metric rejected the batch.
+template <class M>
+void tt_device_rejects_as_host(const M& proto, const at::Tensor& preds, const at::Tensor& target,
+                               bool reduced = false) {
+  M host = proto, device = proto;
+  const std::string on_host = error_message([&] { tally::torch::update(host, preds, target); });
+  const std::size_t before = tally::torch::detail::device_path().reductions;
+  std::string on_device;
+  {
+    const tt_device_path_on_cpu on;
+    on_device = error_message([&] { tally::torch::update(device, preds, target); });
+  }
+  INFO(on_host);
+  CHECK(!on_host.empty());
+  CHECK(on_device == on_host);
+  CHECK(tally::torch::detail::device_path().reductions - before == (reduced ? 1u : 0u));
+  CHECK(device == proto);
+  CHECK(host == proto);
+}
+
+TEST_CASE("torch: per-class scores reduced to labels on the device count as on the host") {
+  const Shape ps{2, 5, 6, 7}, ts{2, 6, 7};
+  // Scores on a grid of 4 values: many ties, which both paths give to the lowest class.
+  std::vector<double> scores = tt_scores(ps.numel(), 0.0, 1.0, 31);
+  for (double& v : scores) v = std::floor(v * 4) / 4;
+  auto target = tt_labels(ts.numel(), 0, 4, 32);
+  target[3] = target[77] = 255;
+  const at::Tensor t = tt_tensor(target, ts, at::kByte);
+  tally::Multiclass::Options o;
+  o.num_classes = 5;
+  o.ignore_index = 255;
+  for (at::ScalarType dtype : {at::kFloat, at::kDouble, at::kHalf}) {
+    INFO("dtype " << dtype);
+    const at::Tensor p = tt_tensor(scores, ps, dtype);
+    tt_device_equals_host(tally::MulticlassF1Score(o), p, t, true);
+    tt_device_equals_host(tally::MulticlassConfusionMatrix(o), p, t, true);
+    tt_device_equals_host(tally::MulticlassMatthewsCorrCoef(o), p, t, true);
+    tt_device_equals_host(tally::MulticlassExactMatch(o), p, t, true);
+  }
+  const at::Tensor p = tt_tensor(scores, ps, at::kFloat);
+  // Channels-last scores (a non-contiguous layout) and a long target.
+  tt_device_equals_host(tally::MulticlassJaccardIndex(o),
+                        p.contiguous(at::MemoryFormat::ChannelsLast), t.to(at::kLong), true);
+  {
+    tally::Multiclass::Options sw = o;
+    sw.multidim_average = tally::MultidimAverage::samplewise;
+    sw.average = tally::Average::none;
+    tt_device_equals_host(tally::MulticlassStatScores(sw), p, t, true);
+    sw.scores = tally::Scores::probabilities;  // every score lies in [0, 1]
+    tt_device_equals_host(tally::MulticlassRecall(sw), p, t, true);
+  }
+  // (N, C) scores and (N) labels; more than 256 classes (int32 labels).
+  {
+    const Shape ps2{40, 300}, ts2{40};
+    const at::Tensor p2 = tt_tensor(tt_scores(ps2.numel(), -5.0, 5.0, 33), ps2, at::kFloat);
+    const at::Tensor t2 = tt_tensor(tt_labels(ts2.numel(), 0, 299, 34), ts2, at::kLong);
+    tally::Multiclass::Options big;
+    big.num_classes = 300;
+    tt_device_equals_host(tally::MulticlassAccuracy(big), p2, t2, true);
+  }
+  // Left to the host path: top_k > 1, metrics of other tasks, label preds.
+  {
+    tally::Multiclass::Options k2 = o;
+    k2.top_k = 2;
+    tt_device_equals_host(tally::MulticlassPrecision(k2), p, t, false);
+    tt_device_equals_host(tally::MulticlassF1Score(o), p.argmax(1), t, false);
+    tt_device_equals_host(tally::BinaryF1Score(tally::Binary::Options{}), p.select(1, 0),
+                          t.to(at::kLong).remainder(2), false);
+  }
+  // What the host path rejects is rejected with its message: NaN, a probability outside [0, 1],
+  // a class axis of the wrong size, a shape mismatch.
+  {
+    std::vector<double> bad = scores;
+    bad[101] = std::nan("");
+    tt_device_rejects_as_host(tally::MulticlassF1Score(o), tt_tensor(bad, ps, at::kFloat), t);
+    bad[101] = 1.5;
+    tally::Multiclass::Options probs = o;
+    probs.scores = tally::Scores::probabilities;
+    tt_device_rejects_as_host(tally::MulticlassF1Score(probs), tt_tensor(bad, ps, at::kFloat), t);
+    tally::Multiclass::Options six = o;
+    six.num_classes = 6;
+    tt_device_rejects_as_host(tally::MulticlassF1Score(six), p, t);
+    tt_device_rejects_as_host(tally::MulticlassF1Score(o), p, t.slice(2, 0, 5));
+  }
+}
+
+TEST_CASE("torch: segmentation one-hot scores reduced on the device count as on the host") {
+  const Shape ps{3, 4, 5, 6}, ts{3, 5, 6};
+  std::vector<double> scores = tt_scores(ps.numel(), 0.0, 1.0, 41);
+  for (double& v : scores) v = std::floor(v * 3) / 3;  // ties
+  auto labels = tt_labels(ts.numel(), 0, 3, 42);
+  auto target = labels;
+  target[5] = target[60] = 255;
+  const at::Tensor p = tt_tensor(scores, ps, at::kFloat);
+  const at::Tensor t = tt_tensor(target, ts, at::kByte);
+  const at::Tensor one_hot =
+      at::one_hot(tt_tensor(labels, ts, at::kLong), 4).permute({0, 3, 1, 2}).contiguous();
+
+  for (auto level : {tally::AggregationLevel::samplewise, tally::AggregationLevel::global}) {
+    INFO(tally::to_string(level));
+    tally::DiceScore::Options d;
+    d.num_classes = 4;
+    d.input_format = tally::InputFormat::mixed;
+    d.ignore_index = 255;
+    d.aggregation_level = level;
+    tt_device_equals_host(tally::DiceScore(d), p, t, true);
+    tt_device_equals_host(tally::DiceScore(d), p.to(at::kHalf), t.to(at::kLong), true);
+    d.input_format = tally::InputFormat::one_hot;
+    d.ignore_index.reset();
+    tt_device_equals_host(tally::DiceScore(d), p, one_hot.to(at::kByte), true);
+    tt_device_equals_host(tally::DiceScore(d), p, one_hot.to(at::kFloat), true);
+    tally::MeanIoU::Options m;
+    m.input_format = tally::InputFormat::mixed;  // num_classes = 0: learnt from the scores
+    m.ignore_index = 255;
+    m.aggregation_level = level;
+    tt_device_equals_host(tally::MeanIoU(m), p, t, true);
+  }
+  tally::GeneralizedDiceScore::Options g;
+  g.num_classes = 4;
+  g.input_format = tally::InputFormat::one_hot;
+  g.average = tally::Average::none;
+  tt_device_equals_host(tally::GeneralizedDiceScore(g), p, one_hot, true);
+  g.input_format = tally::InputFormat::mixed;
+  g.ignore_index = 255;
+  tt_device_equals_host(tally::GeneralizedDiceScore(g), p, t, true);
+  // A metric that learnt C = 4 and scores with 5 channels: left to the host path, which rejects.
+  {
+    tally::MeanIoU::Options m;
+    m.input_format = tally::InputFormat::mixed;
+    tally::MeanIoU learnt(m);
+    tally::torch::update(learnt, p, tt_tensor(labels, ts, at::kByte));
+    const Shape ps5{3, 5, 5, 6};
+    tt_device_rejects_as_host(learnt, tt_tensor(tt_scores(ps5.numel(), 0.0, 1.0, 43), ps5, at::kFloat),
+                              tt_tensor(labels, ts, at::kByte));
+  }
+  // NaN: left to the host path. A bad target value: both paths reject it with one message.
+  tally::DiceScore::Options d;
+  d.num_classes = 4;
+  d.input_format = tally::InputFormat::mixed;
+  d.ignore_index = 255;
+  std::vector<double> bad = scores;
+  bad[33] = std::nan("");
+  tt_device_rejects_as_host(tally::DiceScore(d), tt_tensor(bad, ps, at::kFloat), t);
+  auto bad_target = target;
+  bad_target[17] = 9;
+  tt_device_rejects_as_host(tally::DiceScore(d), p, tt_tensor(bad_target, ts, at::kByte), true);
 }
 
 // --- conversions --------------------------------------------------------------------------------

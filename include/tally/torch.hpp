@@ -31,7 +31,14 @@
 //   .contiguous(), since tally reads row-major data.
 // - Tensors on another device (CUDA, MPS, ...) are copied to the CPU with .cpu(). For CUDA this
 //   is a blocking copy: it waits for the work queued on the tensor's stream. preds and target
-//   must be on the same device.
+//   must be on the same device. Per-class scores (N, C, ...) of a multiclass-task metric with
+//   top_k = 1 are first reduced there, by their argmax over axis 1, to uint8 labels (int32 above
+//   256 classes): the copy moves one byte per position instead of C scores (for 8 x 19 x 512 x
+//   1024 float logits, 4 MB instead of 318 MB), and the counts are the same as on the host.
+//   The segmentation metrics' floating one-hot preds (input_format one_hot or mixed) are reduced
+//   the same way and counted against the target as their scores would be. Input the host would
+//   reject (NaN, a probability outside [0, 1], a shape mismatch) is copied and rejected as on
+//   the host, with the same message.
 // - The copies are made with autograd off: a tensor that requires grad records nothing.
 // The shape is the tensor's sizes(), so the shape rules are the metric's: (N, ...) labels,
 // (N, C, ...) scores and multilabel. A 0-dim tensor is an error, as in torchmetrics (whose
@@ -54,8 +61,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <type_traits>
 
+#include "detail/metric_base.hpp"
+#include "detail/thread_pool.hpp"
 #include "error.hpp"
 #include "options.hpp"
 #include "tensor_view.hpp"
@@ -207,14 +217,108 @@ void visit_element_type(at::ScalarType s, F&& f) {
   tally::detail::fail("tally::torch::update: internal error: unexpected dtype ", c10::toString(s));
 }
 
+// Test hook (tests only): with on_cpu set, CPU tensors take the device path below too, so that it
+// can be compared with the host path where no GPU is; reductions counts the batches it reduced.
+struct device_path_hook {
+  bool on_cpu = false;
+  std::size_t reductions = 0;
+};
+inline device_path_hook& device_path() noexcept {
+  static device_path_hook hook;
+  return hook;
+}
+
+// Per-class scores (N, C, ...) on a device, for a metric of the multiclass task with top_k = 1:
+// the argmax over axis 1, taken on the device, as uint8 labels (int32 above 256 classes), so that
+// the copy to the host moves labels instead of C scores per position. The metric counts labels
+// exactly as it counts the argmax of scores (ties to the lowest class in both). Whatever the
+// host path would reject (NaN anywhere, a value outside [0, 1] under Scores::probabilities, a
+// shape that does not match) is left to it, so that the error and its message are the host
+// path's. Returns an undefined tensor when the host path is to run.
+template <class M>
+[[nodiscard]] at::Tensor labels_on_device(const M& metric, const at::Tensor& preds,
+                                          const at::Tensor& target) {
+  if constexpr (!std::is_same_v<typename M::options_type, Multiclass::Options>) {
+    return {};
+  } else {
+    if (preds.is_cpu() && !device_path().on_cpu) return {};
+    if (!is_score_dtype(preds.scalar_type()) || !is_label_dtype(target.scalar_type())) return {};
+    const Multiclass::Options& o = metric.options();
+    if (o.top_k != 1 || o.num_classes < 1 || preds.numel() == 0) return {};
+    if (preds.dim() != target.dim() + 1 || preds.size(1) != o.num_classes) return {};
+    for (std::int64_t d = 0, e = 0; d < preds.dim(); ++d) {
+      if (d == 1) continue;
+      if (preds.size(d) != target.size(e++)) return {};
+    }
+    if (preds.isnan().any().item<bool>()) return {};
+    if (o.scores == Scores::probabilities && preds.lt(0).logical_or(preds.gt(1)).any().item<bool>())
+      return {};
+    ++device_path().reductions;
+    return preds.argmax(1).to(o.num_classes <= 256 ? at::kByte : at::kInt);
+  }
+}
+
+// The segmentation metrics' floating one-hot preds (N, C, ...) on a device, for input_format
+// one_hot or mixed: the argmax over axis 1 is taken there, and the labels are counted against
+// the target through the core's update_reduced_preds, which counts what update() counts for the
+// scores. As above, input the host would reject (NaN, shapes or a channel count that do not
+// match) is left to the host path. Returns whether it counted the batch.
+template <class M, class... How>
+[[nodiscard]] bool segmentation_on_device(M& metric, const at::Tensor& preds,
+                                          const at::Tensor& target, const How&... how) {
+  if (preds.is_cpu() && !device_path().on_cpu) return false;
+  const auto& o = metric.options();
+  if (o.input_format == InputFormat::index || !is_score_dtype(preds.scalar_type())) return false;
+  const bool one_hot = o.input_format == InputFormat::one_hot;
+  if (preds.dim() < 3 || preds.numel() == 0 || preds.dim() != target.dim() + (one_hot ? 0 : 1))
+    return false;
+  if (!one_hot && !is_label_dtype(target.scalar_type())) return false;
+  auto& core = tally::detail::state_access::core(metric);
+  std::int64_t C = o.num_classes != 0 ? o.num_classes : static_cast<std::int64_t>(core.num_classes());
+  if (C == 0) C = preds.size(1);
+  if (preds.size(1) != C) return false;
+  for (std::int64_t d = 0, e = 0; d < preds.dim(); ++d) {
+    if (d == 1 && !one_hot) continue;
+    if (preds.size(d) != target.size(e++)) return false;
+  }
+  if (preds.isnan().any().item<bool>()) return false;
+  at::Tensor labels, t;
+  {
+    const c10::NoGradGuard no_grad;
+    labels = readable(preds.argmax(1).to(C <= 256 ? at::kByte : at::kInt));
+    t = readable(target);
+  }
+  ++device_path().reductions;
+  std::size_t threads = 1;
+  ((threads = tally::detail::resolve_threads(how.threads)), ...);
+  visit_element_type<false>(labels.scalar_type(), [&](auto* le) {
+    using L = std::remove_pointer_t<decltype(le)>;
+    visit_element_type<true>(t.scalar_type(), [&](auto* te) {
+      using T = std::remove_pointer_t<decltype(te)>;
+      try {
+        core.update_reduced_preds(view<L>(labels), view<T>(t), static_cast<std::size_t>(C),
+                                  threads);
+      } catch (const std::bad_alloc&) {
+        tally::detail::fail("update: cannot allocate the working memory for a batch of ",
+                            t.numel(), " target elements; split the batch");
+      }
+    });
+  });
+  return true;
+}
+
 template <class M, class... How>
 void update(M& metric, const at::Tensor& preds, const at::Tensor& target, const How&... how) {
   constexpr bool floating_target = takes_floating_target_v<M>;
   check_inputs(preds, target, floating_target);
+  if constexpr (floating_target) {
+    if (segmentation_on_device(metric, preds, target, how...)) return;
+  }
   at::Tensor p, t;
   {
     const c10::NoGradGuard no_grad;
-    p = readable(preds);
+    const at::Tensor labels = labels_on_device(metric, preds, target);
+    p = readable(labels.defined() ? labels : preds);
     t = readable(target);
   }
   visit_element_type<true>(p.scalar_type(), [&](auto* pe) {

@@ -213,6 +213,45 @@ class seg_core {
     const std::size_t C = classes_ ? classes_ : classes_from(ps, ts);
     const dice_layout lay =
         check_dice_shapes<P, T>(ps, ts, C, opts_.input_format, opts_.ignore_index);
+    count_and_commit(preds.data(), target.data(), lay, C, preds.size() + target.size(), threads);
+  }
+
+  // The LibTorch adapter's device path (tally/torch.hpp): floating one-hot preds (N, C, ...) of a
+  // one_hot or mixed update, already reduced to their argmax over the channel axis (labels of
+  // the index shape, each below C), with the target as the options say (one-hot for one_hot, an
+  // index map for mixed). Counts exactly what update() counts for the scores; the adapter has
+  // checked the shapes, C (the scores' channel count) and the absence of NaN.
+  template <class L, class T>
+  void update_reduced_preds(tensor_view<const L> labels, tensor_view<const T> target,
+                            std::size_t C, std::size_t threads) {
+    static_assert(is_label_type_v<L>, "tally: reduced preds are labels");
+    static_assert(is_label_type_v<T> || is_score_type_v<T>,
+                  "tally: DiceScore, MeanIoU and GeneralizedDiceScore target must be integral or "
+                  "floating-point");
+    const bool target_one_hot = opts_.input_format == InputFormat::one_hot;
+    const Shape& ts = target.shape();
+    const Shape& ls = labels.shape();
+    if (opts_.input_format == InputFormat::index || (classes_ != 0 && C != classes_) || C == 0 ||
+        ls.rank() < 2 ||
+        (target_one_hot ? ts.rank() != ls.rank() + 1 || ts[1] != C || ts.without_axis(1) != ls
+                        : ts != ls))
+      fail("internal error: reduced preds of shape ", ls, " do not fit target shape ", ts);
+    // The metric's own reading of the shapes the scores had (MeanIoU's rule for small index
+    // maps), and the size check of a C learnt here.
+    std::vector<std::size_t> scores_dims(ls.begin(), ls.end());
+    scores_dims.insert(scores_dims.begin() + 1, C);
+    Shape ps(scores_dims.begin(), scores_dims.end()), rts = ts;
+    Rule::reshape(ps, rts, opts_);
+    if (classes_ == 0) check_state_size("num_classes", static_cast<std::int64_t>(C), 1, 3, 1);
+    dice_layout lay{false, target_one_hot, ls[0], 0};
+    lay.R = lay.N ? ls.numel() / lay.N : 0;
+    count_and_commit(labels.data(), target.data(), lay, C, labels.size() + target.size(), threads);
+  }
+
+ private:
+  template <class P, class T>
+  void count_and_commit(const P* preds_data, const T* target_data, const dice_layout& lay,
+                        std::size_t C, std::size_t elements, std::size_t threads) {
     const Rule rule(opts_, C);
     const bool per_sample = samplewise();
     const std::size_t K = per_sample ? rule.width() : 0;
@@ -222,7 +261,7 @@ class seg_core {
     // are split over threads for parallel updates, each chunk with its own counts and exact
     // sums; integer sums do not depend on the split, so parallel and serial updates give the
     // same bits.
-    const std::size_t chunks = chunk_count(lay.N, preds.size() + target.size(), threads);
+    const std::size_t chunks = chunk_count(lay.N, elements, threads);
     std::vector<dice_counts> partial(per_sample ? 0 : chunks);
     std::vector<fixed_sums> part_sums(per_sample ? chunks : 0);
     std::vector<std::vector<std::uint64_t>> part_counted(per_sample ? chunks : 0);
@@ -242,7 +281,7 @@ class seg_core {
         label_scratch scratch;
         for (std::size_t n = b; n < e; ++n) {
           sample.clear();
-          counter.count_sample(preds.data(), target.data(), lay, n, sample, pred_argmax,
+          counter.count_sample(preds_data, target_data, lay, n, sample, pred_argmax,
                                target_argmax, scratch);
           if (per_sample) {
             // Each rule's per-sample values are NaN (not counted) or lie in [0, 1].
@@ -273,7 +312,6 @@ class seg_core {
     samples_ += lay.N;
   }
 
- private:
   static constexpr std::int64_t max_classes() noexcept { return std::int64_t{1} << 31; }
 
   // Allocates the zero state for C classes (none for C = 0). Allocates before it assigns, so a
