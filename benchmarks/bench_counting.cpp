@@ -221,15 +221,11 @@ void bm_label_tally(benchmark::State& state, std::int64_t C, unsigned threads) {
   set_counters(state, d.target.size(), 2 * d.target.size() * sizeof(T));
 }
 
-// DiceScore on the same uint8 maps (index format, void = 255), global and samplewise.
-void bm_dice(benchmark::State& state, tally::AggregationLevel level, unsigned threads) {
+// The segmentation metrics on the same uint8 maps (index format, C = 19, void = 255): `m` counts
+// the whole batch once per iteration, serially or with `threads`.
+template <class M>
+void bm_segmentation(benchmark::State& state, M m, unsigned threads = 1) {
   const auto& d = labels<std::uint8_t>(19);
-  tally::DiceScore::Options o;
-  o.num_classes = 19;
-  o.ignore_index = 255;
-  o.input_format = tally::InputFormat::index;
-  o.aggregation_level = level;
-  tally::DiceScore m(o);
   const tally::tensor_view<const std::uint8_t> p(d.preds.data(), tally::Shape{kN, kH, kW});
   const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
   for (auto _ : state) {
@@ -242,40 +238,34 @@ void bm_dice(benchmark::State& state, tally::AggregationLevel level, unsigned th
   set_counters(state, d.target.size(), 2 * d.target.size());
 }
 
-// MeanIoU and GeneralizedDiceScore on the same maps. They count (I, P, T) per sample as DiceScore
-// does and differ only in the per-sample rule, O(C) work per sample, none per pixel.
-void bm_mean_iou(benchmark::State& state, tally::AggregationLevel level) {
-  const auto& d = labels<std::uint8_t>(19);
-  tally::MeanIoU::Options o;
+template <class Options>
+Options segmentation_options() {
+  Options o;
   o.num_classes = 19;
   o.ignore_index = 255;
   o.input_format = tally::InputFormat::index;
+  return o;
+}
+
+// DiceScore, global and samplewise.
+void bm_dice(benchmark::State& state, tally::AggregationLevel level, unsigned threads) {
+  auto o = segmentation_options<tally::DiceScore::Options>();
   o.aggregation_level = level;
-  tally::MeanIoU m(o);
-  const tally::tensor_view<const std::uint8_t> p(d.preds.data(), tally::Shape{kN, kH, kW});
-  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
-  for (auto _ : state) {
-    m.update(p, t);
-    benchmark::DoNotOptimize(m.num_samples());
-  }
-  set_counters(state, d.target.size(), 2 * d.target.size());
+  bm_segmentation(state, tally::DiceScore(o), threads);
+}
+
+// MeanIoU and GeneralizedDiceScore. They count (I, P, T) per sample as DiceScore does and differ
+// only in the per-sample rule, O(C) work per sample, none per pixel.
+void bm_mean_iou(benchmark::State& state, tally::AggregationLevel level) {
+  auto o = segmentation_options<tally::MeanIoU::Options>();
+  o.aggregation_level = level;
+  bm_segmentation(state, tally::MeanIoU(o));
 }
 
 void bm_generalized_dice(benchmark::State& state, tally::DiceWeights weights) {
-  const auto& d = labels<std::uint8_t>(19);
-  tally::GeneralizedDiceScore::Options o;
-  o.num_classes = 19;
-  o.ignore_index = 255;
-  o.input_format = tally::InputFormat::index;
+  auto o = segmentation_options<tally::GeneralizedDiceScore::Options>();
   o.weight_type = weights;
-  tally::GeneralizedDiceScore m(o);
-  const tally::tensor_view<const std::uint8_t> p(d.preds.data(), tally::Shape{kN, kH, kW});
-  const tally::tensor_view<const std::uint8_t> t(d.target.data(), tally::Shape{kN, kH, kW});
-  for (auto _ : state) {
-    m.update(p, t);
-    benchmark::DoNotOptimize(m.num_samples());
-  }
-  set_counters(state, d.target.size(), 2 * d.target.size());
+  bm_segmentation(state, tally::GeneralizedDiceScore(o));
 }
 
 // The worst case for the hit/miss kernel: predictions that are right only by chance (an

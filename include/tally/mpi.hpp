@@ -120,19 +120,16 @@ inline void sum_exactly(std::uint64_t* data, std::size_t size, bool to_all, int 
 }
 
 // Segmentation metrics built with num_classes = 0 learn C from their first one-hot update: the
-// ranks that have seen one must agree on it, and a rank that has not takes it (it holds no
-// samples), so that every rank sends arrays of one size. Other metrics know their size.
+// ranks agree on it (the rule: seg_core::agree_on_classes). Other metrics know their size.
 template <class Core>
-auto agree_on_classes(Core& core, MPI_Comm comm, int) -> decltype(core.learn_classes(0), void()) {
+auto agree_on_classes(Core& core, MPI_Comm comm, int)
+    -> decltype(core.agree_on_classes(0, 0, ""), void()) {
   if (!Core::learns_classes()) return;
   const std::uint64_t mine = core.num_classes();
   std::uint64_t hi = mine, lo = mine == 0 ? ~std::uint64_t{0} : mine;
   check(MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, comm), "MPI_Allreduce");
   check(MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, comm), "MPI_Allreduce");
-  if (hi != 0 && lo != hi)
-    tally::detail::fail("mpi: the ranks have counted different numbers of classes (", lo, " and ",
-                        hi, "; num_classes = 0 takes them from the first one-hot update)");
-  if (mine == 0 && hi != 0) core.learn_classes(static_cast<std::size_t>(hi));
+  core.agree_on_classes(lo, hi, "mpi: ");
 }
 template <class Core>
 void agree_on_classes(Core&, MPI_Comm, long) {}

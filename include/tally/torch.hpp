@@ -228,67 +228,71 @@ inline device_path_hook& device_path() noexcept {
   return hook;
 }
 
-// Per-class scores (N, C, ...) on a device, for a metric of the multiclass task with top_k = 1:
-// the argmax over axis 1, taken on the device, as uint8 labels (int32 above 256 classes), so that
-// the copy to the host moves labels instead of C scores per position. The metric counts labels
-// exactly as it counts the argmax of scores (ties to the lowest class in both). Whatever the
-// host path would reject (NaN anywhere, a value outside [0, 1] under Scores::probabilities, a
-// shape that does not match) is left to it, so that the error and its message are the host
-// path's. Returns an undefined tensor when the host path is to run.
+// Whether per-class scores `preds` (N, C, ...) are to be reduced to labels on their device (not
+// the CPU, unless the test hook says so) and the host path would take them: floating, not empty,
+// axis 1 of size C, the other axes the target's (target_one_hot: the target has the scores' own
+// shape), no NaN and, with `probabilities`, no value outside [0, 1] (one reduction, one wait for
+// the device). Whatever the host would reject is left to it, so that the error and its message
+// are the host path's.
+[[nodiscard]] inline bool reducible_scores(const at::Tensor& preds, const at::Tensor& target,
+                                           std::int64_t C, bool target_one_hot,
+                                           bool probabilities) {
+  if (preds.is_cpu() && !device_path().on_cpu) return false;
+  if (!is_score_dtype(preds.scalar_type()) || preds.numel() == 0 || C < 1) return false;
+  if (preds.dim() != target.dim() + (target_one_hot ? 0 : 1) || preds.size(1) != C) return false;
+  for (std::int64_t d = 0, e = 0; d < preds.dim(); ++d) {
+    if (d == 1 && !target_one_hot) continue;
+    if (preds.size(d) != target.size(e++)) return false;
+  }
+  at::Tensor rejected = preds.isnan();
+  if (probabilities) rejected = rejected.logical_or(preds.lt(0)).logical_or(preds.gt(1));
+  return !rejected.any().item<bool>();
+}
+
+// The argmax over axis 1, on the scores' device, as uint8 labels (int32 above 256 classes): the
+// copy to the host moves one label instead of C scores per position. Ties go to the lowest
+// class, as in tally's own argmax, so the counts are the host path's.
+[[nodiscard]] inline at::Tensor argmax_labels(const at::Tensor& preds, std::int64_t C) {
+  ++device_path().reductions;
+  return preds.argmax(1).to(C <= 256 ? at::kByte : at::kInt);
+}
+
+// Per-class scores of a metric of the multiclass task with top_k = 1, reduced on their device
+// (see reducible_scores); an undefined tensor when the host path is to run.
 template <class M>
 [[nodiscard]] at::Tensor labels_on_device(const M& metric, const at::Tensor& preds,
                                           const at::Tensor& target) {
   if constexpr (!std::is_same_v<typename M::options_type, Multiclass::Options>) {
     return {};
   } else {
-    if (preds.is_cpu() && !device_path().on_cpu) return {};
-    if (!is_score_dtype(preds.scalar_type()) || !is_label_dtype(target.scalar_type())) return {};
     const Multiclass::Options& o = metric.options();
-    if (o.top_k != 1 || o.num_classes < 1 || preds.numel() == 0) return {};
-    if (preds.dim() != target.dim() + 1 || preds.size(1) != o.num_classes) return {};
-    for (std::int64_t d = 0, e = 0; d < preds.dim(); ++d) {
-      if (d == 1) continue;
-      if (preds.size(d) != target.size(e++)) return {};
-    }
-    if (preds.isnan().any().item<bool>()) return {};
-    if (o.scores == Scores::probabilities && preds.lt(0).logical_or(preds.gt(1)).any().item<bool>())
+    if (o.top_k != 1 ||
+        !reducible_scores(preds, target, o.num_classes, false,
+                          o.scores == Scores::probabilities))
       return {};
-    ++device_path().reductions;
-    return preds.argmax(1).to(o.num_classes <= 256 ? at::kByte : at::kInt);
+    return argmax_labels(preds, o.num_classes);
   }
 }
 
-// The segmentation metrics' floating one-hot preds (N, C, ...) on a device, for input_format
-// one_hot or mixed: the argmax over axis 1 is taken there, and the labels are counted against
-// the target through the core's update_reduced_preds, which counts what update() counts for the
-// scores. As above, input the host would reject (NaN, shapes or a channel count that do not
-// match) is left to the host path. Returns whether it counted the batch.
 template <class M, class... How>
 [[nodiscard]] bool segmentation_on_device(M& metric, const at::Tensor& preds,
                                           const at::Tensor& target, const How&... how) {
-  if (preds.is_cpu() && !device_path().on_cpu) return false;
   const auto& o = metric.options();
-  if (o.input_format == InputFormat::index || !is_score_dtype(preds.scalar_type())) return false;
   const bool one_hot = o.input_format == InputFormat::one_hot;
-  if (preds.dim() < 3 || preds.numel() == 0 || preds.dim() != target.dim() + (one_hot ? 0 : 1))
+  // A one-hot tensor has rank 3 or more; a mixed update's index target must be integral.
+  if (o.input_format == InputFormat::index || preds.dim() < 3 ||
+      (!one_hot && !is_label_dtype(target.scalar_type())))
     return false;
-  if (!one_hot && !is_label_dtype(target.scalar_type())) return false;
   auto& core = tally::detail::state_access::core(metric);
   std::int64_t C = o.num_classes != 0 ? o.num_classes : static_cast<std::int64_t>(core.num_classes());
   if (C == 0) C = preds.size(1);
-  if (preds.size(1) != C) return false;
-  for (std::int64_t d = 0, e = 0; d < preds.dim(); ++d) {
-    if (d == 1 && !one_hot) continue;
-    if (preds.size(d) != target.size(e++)) return false;
-  }
-  if (preds.isnan().any().item<bool>()) return false;
+  if (!reducible_scores(preds, target, C, one_hot, false)) return false;
   at::Tensor labels, t;
   {
     const c10::NoGradGuard no_grad;
-    labels = readable(preds.argmax(1).to(C <= 256 ? at::kByte : at::kInt));
+    labels = readable(argmax_labels(preds, C));
     t = readable(target);
   }
-  ++device_path().reductions;
   std::size_t threads = 1;
   ((threads = tally::detail::resolve_threads(how.threads)), ...);
   visit_element_type<false>(labels.scalar_type(), [&](auto* le) {

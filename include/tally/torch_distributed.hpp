@@ -161,23 +161,18 @@ inline void gather_rows(std::vector<std::uint64_t>& rows, std::size_t width,
 }
 
 // Segmentation metrics built with num_classes = 0 learn C from their first one-hot update: the
-// ranks that have seen one must agree on it, and a rank that has not takes it (it holds no
-// samples), so that every rank sends arrays of one size. Other metrics know their size.
+// ranks agree on it (the rule: seg_core::agree_on_classes). Other metrics know their size.
 template <class Core>
 auto agree_on_classes(Core& core, c10d::ProcessGroup& group, int)
-    -> decltype(core.learn_classes(0), void()) {
+    -> decltype(core.agree_on_classes(0, 0, ""), void()) {
   if (!Core::learns_classes()) return;
   const std::int64_t mine = static_cast<std::int64_t>(core.num_classes());
   const std::int64_t hi = reduce_one(group, mine, c10d::ReduceOp::MAX);
   const std::int64_t lo =
       reduce_one(group, mine == 0 ? std::numeric_limits<std::int64_t>::max() : mine,
                  c10d::ReduceOp::MIN);
-  if (hi != 0 && lo != hi)
-    tally::detail::fail("tally::torch::all_reduce: the ranks have counted different numbers of "
-                        "classes (",
-                        lo, " and ", hi,
-                        "; num_classes = 0 takes them from the first one-hot update)");
-  if (mine == 0 && hi != 0) core.learn_classes(static_cast<std::size_t>(hi));
+  core.agree_on_classes(static_cast<std::uint64_t>(lo), static_cast<std::uint64_t>(hi),
+                        "tally::torch::all_reduce: ");
 }
 template <class Core>
 void agree_on_classes(Core&, c10d::ProcessGroup&, long) {}

@@ -126,12 +126,18 @@ class seg_core {
     return s;
   }
 
-  // For distributed reductions when num_classes = 0: a rank that has not learnt C takes the one
-  // the others agree on (tally/mpi.hpp). Only for a state without samples.
+  // For distributed reductions when num_classes = 0 (tally/mpi.hpp, tally/torch_distributed.hpp):
+  // the ranks that have learnt C must agree on it, and a rank that has not (it holds no samples)
+  // takes it, so that every rank sends arrays of one size. `largest`: the largest C over the
+  // ranks (0: none has learnt one); `smallest_learnt`: the smallest C of the ranks that have.
+  // `who` starts the message, which every rank throws alike.
   [[nodiscard]] static constexpr bool learns_classes() noexcept { return Rule::classes_from_input; }
-  void learn_classes(std::size_t C) {
-    if (classes_ != 0 || samples_ != 0) fail("internal error: learn_classes on a sized state");
-    size_state(C);
+  void agree_on_classes(std::uint64_t smallest_learnt, std::uint64_t largest, const char* who) {
+    if (largest == 0) return;
+    if (smallest_learnt != largest)
+      fail(who, "the ranks have counted different numbers of classes (", smallest_learnt, " and ",
+           largest, "; num_classes = 0 takes them from the first one-hot update)");
+    if (classes_ == 0) size_state(static_cast<std::size_t>(largest));
   }
 
   // Arrays: the number of samples; C (metrics that may learn it); I, P, T (global); the exact
