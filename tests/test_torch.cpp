@@ -6,12 +6,15 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <tally/tally.hpp>
 #include <tally/torch.hpp>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "support/test_support.hpp"
@@ -391,15 +394,10 @@ TEST_CASE("torch: per-class scores reduced to labels on the device count as on t
     big.num_classes = 300;
     tt_device_equals_host(tally::MulticlassAccuracy(big), p2, t2, true);
   }
-  // Left to the host path: top_k > 1, metrics of other tasks, label preds.
-  {
-    tally::Multiclass::Options k2 = o;
-    k2.top_k = 2;
-    tt_device_equals_host(tally::MulticlassPrecision(k2), p, t, false);
-    tt_device_equals_host(tally::MulticlassF1Score(o), p.argmax(1), t, false);
-    tt_device_equals_host(tally::BinaryF1Score(tally::Binary::Options{}), p.select(1, 0),
-                          t.to(at::kLong).remainder(2), false);
-  }
+  // Left to the host path: label preds, multiclass or binary (nothing to reduce).
+  tt_device_equals_host(tally::MulticlassF1Score(o), p.argmax(1), t, false);
+  tt_device_equals_host(tally::BinaryF1Score(tally::Binary::Options{}), p.select(1, 0).gt(0.5),
+                        t.to(at::kLong).remainder(2), false);
   // What the host path rejects is rejected with its message: NaN, a probability outside [0, 1],
   // a class axis of the wrong size, a shape mismatch.
   {
@@ -414,6 +412,11 @@ TEST_CASE("torch: per-class scores reduced to labels on the device count as on t
     six.num_classes = 6;
     tt_device_rejects_as_host(tally::MulticlassF1Score(six), p, t);
     tt_device_rejects_as_host(tally::MulticlassF1Score(o), p, t.slice(2, 0, 5));
+    // Samplewise needs scores of rank 3 or more: the scores' message, not the labels' one.
+    tally::Multiclass::Options sw = o;
+    sw.multidim_average = tally::MultidimAverage::samplewise;
+    tt_device_rejects_as_host(tally::MulticlassStatScores(sw), p.select(3, 0).select(2, 0),
+                              t.select(2, 0).select(1, 0));
   }
 }
 
@@ -477,6 +480,370 @@ TEST_CASE("torch: segmentation one-hot scores reduced on the device count as on 
   auto bad_target = target;
   bad_target[17] = 9;
   tt_device_rejects_as_host(tally::DiceScore(d), p, tt_tensor(bad_target, ts, at::kByte), true);
+}
+
+// --- binary and multilabel scores thresholded on the device ----------------------------------
+
+namespace {
+
+// n binary preds (seeded): probabilities on a grid of tenths (0, 0.3, 0.5 and 1 among them, the
+// thresholds tested), or logits: quarters in [-4, 4], ±inf, and the values at and next to
+// log(t / (1 - t)) for thresholds 0.3 and 0.5 (in float, log(3 / 7) rounds up: a value that
+// only th.logit, the largest float below it, counts right).
+std::vector<double> tt_binary_preds(std::size_t n, bool logits, std::uint32_t seed) {
+  std::vector<double> v = logits ? tt_scores(n, -4.0, 4.0, seed) : tt_scores(n, 0.0, 1.0, seed);
+  for (double& x : v) x = logits ? std::round(x * 4) / 4 : std::round(x * 10) / 10;
+  if (logits) {
+    std::vector<double> special{std::numeric_limits<double>::infinity(),
+                                -std::numeric_limits<double>::infinity()};
+    for (double t : {0.3, 0.5}) {
+      const double x = std::log(t / (1 - t));
+      const float f = static_cast<float>(x);
+      special.insert(special.end(), {x, f, std::nextafter(f, -1.0f), std::nextafter(f, 1.0f)});
+    }
+    REQUIRE(special.size() <= n / 2);
+    for (std::size_t i = 0; i < special.size(); ++i) v[2 * i + 1] = special[i];
+  }
+  return v;
+}
+
+tally::Binary::Options tt_binary(double threshold, tally::Scores scores,
+                                 std::optional<std::int64_t> ignore_index) {
+  tally::Binary::Options b;
+  b.threshold = threshold;
+  b.scores = scores;
+  b.ignore_index = ignore_index;
+  return b;
+}
+
+tally::Multilabel::Options tt_multilabel(std::int64_t labels, double threshold,
+                                         tally::Scores scores,
+                                         std::optional<std::int64_t> ignore_index) {
+  tally::Multilabel::Options m;
+  m.num_labels = labels;
+  m.threshold = threshold;
+  m.scores = scores;
+  m.ignore_index = ignore_index;
+  return m;
+}
+
+// Every binary metric type: those that decide Scores::automatic on every element and those that
+// decide it on kept elements only (ConfusionMatrix, JaccardIndex, MatthewsCorrCoef, CohenKappa).
+template <class F>
+void tt_for_each_binary_metric(const tally::Binary::Options& b, F&& f) {
+  f(tally::BinaryF1Score(b));
+  f(tally::BinaryStatScores(b));
+  f(tally::BinaryNegativePredictiveValue(b));
+  f(tally::BinaryConfusionMatrix(b));
+  f(tally::BinaryJaccardIndex(b));
+  f(tally::BinaryMatthewsCorrCoef(b));
+  f(tally::BinaryCohenKappa(b));
+}
+
+template <class F>
+void tt_for_each_multilabel_metric(const tally::Multilabel::Options& m, F&& f) {
+  tally::Multilabel::Options none = m;
+  none.average = tally::Average::none;
+  f(tally::MultilabelStatScores(none));
+  f(tally::MultilabelF1Score(m));
+  f(tally::MultilabelJaccardIndex(m));
+  f(tally::MultilabelMatthewsCorrCoef(m));
+  f(tally::MultilabelExactMatch(m));
+}
+
+}  // namespace
+
+TEST_CASE("torch: binary and multilabel scores thresholded on the device count as on the host") {
+  const Shape s{4, 3, 10};  // binary (N, ...), and multilabel (N, L, ...) with L = 3
+  const auto probs = tt_binary_preds(s.numel(), false, 51);
+  const auto logits = tt_binary_preds(s.numel(), true, 52);
+  auto target = tt_labels(s.numel(), 0, 1, 53);
+  target[0] = target[64] = 255;
+  const at::Tensor t = tt_tensor(target, s, at::kByte);
+  using tally::Scores;
+  for (const double threshold : {0.5, 0.3, 0.0, 1.0}) {
+    for (const at::ScalarType dtype : {at::kFloat, at::kDouble, at::kHalf}) {
+      for (const Scores scores : {Scores::automatic, Scores::probabilities, Scores::logits}) {
+        for (const auto* values : {&probs, &logits}) {
+          if (scores == Scores::probabilities && values == &logits) continue;  // rejected
+          INFO("threshold " << threshold << ", dtype " << dtype << ", scores "
+                            << tally::to_string(scores) << (values == &logits ? ", logits" : ""));
+          const at::Tensor p = tt_tensor(*values, s, dtype);
+          tt_for_each_binary_metric(tt_binary(threshold, scores, 255), [&](const auto& m) {
+            tt_device_equals_host(m, p, t, true);
+          });
+          tt_for_each_multilabel_metric(tt_multilabel(3, threshold, scores, 255),
+                                        [&](const auto& m) {
+                                          tt_device_equals_host(m, p, t, true);
+                                        });
+        }
+      }
+    }
+  }
+  // BFloat16 logits, a Long target, samplewise counts, channels-last scores, the parallel overload.
+  const at::Tensor pl = tt_tensor(logits, s, at::kFloat);
+  tt_device_equals_host(tally::BinaryJaccardIndex(tt_binary(0.3, Scores::automatic, 255)),
+                        pl.to(at::kBFloat16), t.to(at::kLong), true);
+  {
+    tally::Binary::Options b = tt_binary(0.3, Scores::automatic, 255);
+    b.multidim_average = tally::MultidimAverage::samplewise;
+    tt_device_equals_host(tally::BinaryStatScores(b), pl, t, true);
+    tally::Multilabel::Options m = tt_multilabel(3, 0.3, Scores::automatic, 255);
+    m.multidim_average = tally::MultidimAverage::samplewise;
+    m.average = tally::Average::none;
+    tt_device_equals_host(tally::MultilabelStatScores(m), pl, t, true);
+  }
+  {
+    const Shape s4{2, 3, 4, 5};
+    const at::Tensor p4 = tt_tensor(tt_binary_preds(s4.numel(), true, 54), s4, at::kFloat)
+                              .contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor t4 = tt_tensor(tt_labels(s4.numel(), 0, 1, 55), s4, at::kByte);
+    REQUIRE_FALSE(p4.is_contiguous());
+    tt_device_equals_host(tally::MultilabelF1Score(tt_multilabel(3, 0.5, Scores::logits, {})), p4,
+                          t4, true);
+  }
+  {
+    tally::BinaryF1Score host(tt_binary(0.3, Scores::automatic, 255)), device = host;
+    tally::torch::update(host, pl, t, tally::parallel{2});
+    const tt_device_path_on_cpu on;
+    tally::torch::update(device, pl, t, tally::parallel{2});
+    CHECK(device == host);
+  }
+}
+
+TEST_CASE("torch: Scores::automatic on the device: every element, or kept elements only") {
+  const Shape s{4, 3, 10};
+  auto values = tt_binary_preds(s.numel(), false, 61);
+  auto target = tt_labels(s.numel(), 0, 1, 62);
+  target[0] = target[64] = 255;
+  using tally::Scores;
+  // Only an ignored element lies outside [0, 1]. The metrics that look at every element read the
+  // update as logits, the logit_kept_only ones (binary ConfusionMatrix, JaccardIndex,
+  // MatthewsCorrCoef, CohenKappa) as probabilities; the two readings count differently here.
+  values[0] = 1.75;
+  values[64] = -0.25;
+  const at::Tensor p = tt_tensor(values, s, at::kFloat);
+  const at::Tensor t = tt_tensor(target, s, at::kByte);
+  {
+    tally::BinaryStatScores as_logits(tt_binary(0.5, Scores::logits, 255));
+    tally::BinaryStatScores as_probs(tt_binary(0.5, Scores::probabilities, 255));
+    tally::torch::update(as_logits, p, t);
+    tally::torch::update(as_probs, p.clamp(0, 1), t);
+    REQUIRE(as_logits != tally::BinaryStatScores(as_logits.options()));
+    REQUIRE(as_logits.counts().data()[3] != as_probs.counts().data()[3]);  // tp
+    tally::BinaryJaccardIndex kept(tt_binary(0.5, Scores::automatic, 255));
+    tally::BinaryJaccardIndex probs(tt_binary(0.5, Scores::probabilities, 255));
+    tally::BinaryF1Score all(tt_binary(0.5, Scores::automatic, 255));
+    tally::BinaryF1Score logit(tt_binary(0.5, Scores::logits, 255));
+    tally::torch::update(kept, p, t);
+    tally::torch::update(probs, p.clamp(0, 1), t);
+    tally::torch::update(all, p, t);
+    tally::torch::update(logit, p, t);
+    const auto counts = [](const auto& m) {
+      const auto c = m.counts();
+      return std::vector<std::uint64_t>(c.data(), c.data() + c.size());
+    };
+    REQUIRE(counts(kept) == counts(probs));  // on the host: ignored elements do not make logits
+    REQUIRE(counts(all) == counts(logit));   // on the host: any element does
+  }
+  for (const double threshold : {0.5, 0.3}) {
+    tt_for_each_binary_metric(tt_binary(threshold, Scores::automatic, 255), [&](const auto& m) {
+      tt_device_equals_host(m, p, t, true);
+      tt_device_equals_host(m, p.to(at::kDouble), t.to(at::kInt), true);
+    });
+    tt_for_each_multilabel_metric(tt_multilabel(3, threshold, Scores::automatic, 255),
+                                  [&](const auto& m) { tt_device_equals_host(m, p, t, true); });
+  }
+  // ignore_index by value, as on the host: 257 is no uint8 value (a wrapped 257 would be 1), -1 is
+  // an int8 value, 1 a bool one; no ignore_index: every element is kept.
+  {
+    auto ones = tt_labels(s.numel(), 0, 1, 63);
+    ones[0] = ones[64] = 1;
+    for (const auto& [dtype, ignore] :
+         std::vector<std::pair<at::ScalarType, std::optional<std::int64_t>>>{
+             {at::kByte, 257}, {at::kByte, -1}, {at::kBool, 1}, {at::kByte, std::nullopt}}) {
+      INFO("target dtype " << dtype);
+      const at::Tensor t_ones = tt_tensor(ones, s, dtype);
+      tt_for_each_binary_metric(tt_binary(0.5, Scores::automatic, ignore),
+                                [&](const auto& m) { tt_device_equals_host(m, p, t_ones, true); });
+    }
+    auto minus = target;
+    for (auto& v : minus) v = v == 255 ? -1 : v;
+    tt_for_each_binary_metric(tt_binary(0.5, Scores::automatic, -1), [&](const auto& m) {
+      tt_device_equals_host(m, p, tt_tensor(minus, s, at::kChar), true);
+    });
+  }
+}
+
+TEST_CASE("torch: what the host rejects is not thresholded on the device") {
+  const Shape s{4, 3, 10};
+  const auto values = tt_binary_preds(s.numel(), false, 71);
+  auto target = tt_labels(s.numel(), 0, 1, 72);
+  target[0] = target[64] = 255;
+  const at::Tensor t = tt_tensor(target, s, at::kByte);
+  using tally::Scores;
+  for (const Scores scores : {Scores::automatic, Scores::probabilities, Scores::logits}) {
+    INFO("scores " << tally::to_string(scores));
+    // A NaN, at a kept or at an ignored element.
+    for (const std::size_t i : {std::size_t{5}, std::size_t{64}}) {
+      auto bad = values;
+      bad[i] = std::nan("");
+      const at::Tensor p = tt_tensor(bad, s, at::kFloat);
+      tt_for_each_binary_metric(tt_binary(0.5, scores, 255),
+                                [&](const auto& m) { tt_device_rejects_as_host(m, p, t); });
+      tt_for_each_multilabel_metric(tt_multilabel(3, 0.5, scores, 255),
+                                    [&](const auto& m) { tt_device_rejects_as_host(m, p, t); });
+    }
+    // A target that is neither 0, 1 nor ignore_index: thresholded, then rejected by the count.
+    auto bad_target = target;
+    bad_target[17] = 2;
+    const at::Tensor p = tt_tensor(values, s, at::kFloat);
+    tt_for_each_binary_metric(tt_binary(0.5, scores, 255), [&](const auto& m) {
+      tt_device_rejects_as_host(m, p, tt_tensor(bad_target, s, at::kByte), true);
+    });
+    tt_for_each_multilabel_metric(tt_multilabel(3, 0.5, scores, 255), [&](const auto& m) {
+      tt_device_rejects_as_host(m, p, tt_tensor(bad_target, s, at::kByte), true);
+    });
+    // Shapes the host does not take: different shapes, the wrong number of labels.
+    tt_device_rejects_as_host(tally::BinaryF1Score(tt_binary(0.5, scores, 255)), p,
+                              t.slice(2, 0, 9));
+    tt_device_rejects_as_host(tally::MultilabelF1Score(tt_multilabel(4, 0.5, scores, 255)), p, t);
+  }
+  // Scores::probabilities and a value outside [0, 1], at a kept or only at an ignored element.
+  for (const std::size_t i : {std::size_t{5}, std::size_t{64}}) {
+    auto bad = values;
+    bad[i] = 1.5;
+    const at::Tensor p = tt_tensor(bad, s, at::kFloat);
+    tt_for_each_binary_metric(tt_binary(0.5, Scores::probabilities, 255),
+                              [&](const auto& m) { tt_device_rejects_as_host(m, p, t); });
+    tt_for_each_multilabel_metric(tt_multilabel(3, 0.5, Scores::probabilities, 255),
+                                  [&](const auto& m) { tt_device_rejects_as_host(m, p, t); });
+  }
+}
+
+namespace {
+
+// A metric with the options of a counting metric that reads the scores themselves, as a ranking
+// or calibration metric does: what its update is given.
+template <class Options>
+struct tt_scores_reader {
+  using options_type = Options;
+  struct core_type {
+  } core_;
+  Options o;
+  std::vector<double> seen;
+  const Options& options() const { return o; }
+  template <class P, class T>
+  void update(tally::tensor_view<const P> p, tally::tensor_view<const T>) {
+    seen.assign(p.data(), p.data() + p.size());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("torch: metrics that read the scores themselves get them, not decisions") {
+  const Shape s{4, 5};
+  const at::Tensor p = tt_tensor(tt_scores(s.numel(), 0.0, 1.0, 91), s, at::kFloat);
+  const at::Tensor t = tt_tensor(tt_labels(s.numel(), 0, 1, 92), s, at::kLong);
+  const std::vector<double> values = tt_values(p);
+  const std::size_t before = tally::torch::detail::device_path().reductions;
+  const tt_device_path_on_cpu on;
+  tt_scores_reader<tally::Binary::Options> binary;
+  tally::torch::update(binary, p, t);
+  CHECK(binary.seen == values);
+  tt_scores_reader<tally::Multilabel::Options> multilabel;
+  multilabel.o.num_labels = 5;
+  tally::torch::update(multilabel, p, t);
+  CHECK(multilabel.seen == values);
+  tt_scores_reader<tally::Multiclass::Options> multiclass;
+  multiclass.o.num_classes = 5;
+  tally::torch::update(multiclass, p, t.select(1, 0));
+  CHECK(multiclass.seen == values);
+  multiclass.o.top_k = 2;
+  tally::torch::update(multiclass, p, t.select(1, 0));
+  CHECK(multiclass.seen == values);
+  CHECK(tally::torch::detail::device_path().reductions == before);
+}
+
+// --- multiclass top_k > 1 on the device -------------------------------------------------------
+
+TEST_CASE("torch: multiclass top_k > 1 reduced on the device counts as on the host") {
+  const Shape ps{3, 5, 6, 7}, ts{3, 6, 7};
+  // Scores on a grid of 4 values and a few ±inf: many ties, ranked by class index on both paths.
+  std::vector<double> scores = tt_scores(ps.numel(), 0.0, 1.0, 81);
+  for (double& v : scores) v = std::floor(v * 4) / 4;
+  scores[0] = scores[42] = scores[42 + 126] = std::numeric_limits<double>::infinity();
+  scores[300] = -std::numeric_limits<double>::infinity();
+  auto target = tt_labels(ts.numel(), 0, 4, 82);
+  target[3] = target[77] = 255;
+  const at::Tensor t = tt_tensor(target, ts, at::kByte);
+  tally::Multiclass::Options o;
+  o.num_classes = 5;
+  o.ignore_index = 255;
+  for (const int k : {2, 3, 5}) {
+    for (const at::ScalarType dtype : {at::kFloat, at::kDouble, at::kHalf}) {
+      INFO("top_k " << k << ", dtype " << dtype);
+      const at::Tensor p = tt_tensor(scores, ps, dtype);
+      tally::Multiclass::Options ok = o;
+      ok.top_k = k;
+      ok.average = tally::Average::none;
+      tt_device_equals_host(tally::MulticlassStatScores(ok), p, t, true);
+      ok.average = tally::Average::micro;
+      tt_device_equals_host(tally::MulticlassAccuracy(ok), p, t, true);
+      ok.average = tally::Average::weighted;
+      ok.multidim_average = tally::MultidimAverage::samplewise;
+      tt_device_equals_host(tally::MulticlassF1Score(ok), p, t.to(at::kLong), true);
+    }
+  }
+  tally::Multiclass::Options k2 = o;
+  k2.top_k = 2;
+  const at::Tensor p = tt_tensor(scores, ps, at::kFloat);
+  // An ignore_index that is a class; channels-last scores; probabilities; the parallel overload.
+  {
+    tally::Multiclass::Options zero = k2;
+    zero.ignore_index = 0;
+    tt_device_equals_host(tally::MulticlassPrecision(zero), p, t.clamp(0, 4).to(at::kLong), true);
+    tt_device_equals_host(tally::MulticlassRecall(k2), p.contiguous(at::MemoryFormat::ChannelsLast),
+                          t, true);
+    tally::Multiclass::Options probs = k2;
+    probs.scores = tally::Scores::probabilities;
+    tt_device_equals_host(tally::MulticlassRecall(probs), p.clamp(0, 1), t, true);
+    tally::MulticlassRecall host(k2), device(k2);
+    tally::torch::update(host, p, t, tally::parallel{2});
+    const tt_device_path_on_cpu on;
+    tally::torch::update(device, p, t, tally::parallel{2});
+    CHECK(device == host);
+  }
+  // (N, C) scores with more than 256 classes (int32 labels).
+  {
+    const Shape ps2{40, 300}, ts2{40};
+    std::vector<double> s2 = tt_scores(ps2.numel(), 0.0, 1.0, 83);
+    for (double& v : s2) v = std::floor(v * 8) / 8;
+    const at::Tensor p2 = tt_tensor(s2, ps2, at::kFloat);
+    const at::Tensor t2 = tt_tensor(tt_labels(ts2.numel(), 0, 299, 84), ts2, at::kLong);
+    tally::Multiclass::Options big;
+    big.num_classes = 300;
+    big.top_k = 40;
+    tt_device_equals_host(tally::MulticlassAccuracy(big), p2, t2, true);
+  }
+  // Rejected with the host's message: a NaN, a probability outside [0, 1] (not reduced); a target
+  // outside [0, C) (reduced, then rejected by the count); samplewise (N, C) scores.
+  {
+    std::vector<double> bad = scores;
+    bad[101] = std::nan("");
+    tt_device_rejects_as_host(tally::MulticlassF1Score(k2), tt_tensor(bad, ps, at::kFloat), t);
+    tally::Multiclass::Options probs = k2;
+    probs.scores = tally::Scores::probabilities;
+    tt_device_rejects_as_host(tally::MulticlassF1Score(probs), p, t);
+    auto bad_target = target;
+    bad_target[50] = 9;
+    tt_device_rejects_as_host(tally::MulticlassF1Score(k2), p, tt_tensor(bad_target, ts, at::kByte),
+                              true);
+    tally::Multiclass::Options sw = k2;
+    sw.multidim_average = tally::MultidimAverage::samplewise;
+    tt_device_rejects_as_host(tally::MulticlassStatScores(sw), p.select(3, 0).select(2, 0),
+                              t.select(2, 0).select(1, 0));
+  }
 }
 
 // --- conversions --------------------------------------------------------------------------------
