@@ -59,6 +59,10 @@ struct Expected {
   std::string dtype;
   std::vector<std::size_t> shape;
   std::vector<double> data;
+  // Results of several tensors (curves): kind "tuple" or "list", one Expected per item, each
+  // a value or again a tuple / list (../shared/conformance2/README.md).
+  std::string kind;
+  std::vector<Expected> items;
 };
 
 struct Case {
@@ -140,6 +144,16 @@ inline Expected parse_expected(const json& j, const std::string& what) {
       throw setup_error(what + ": unknown error stage '" + e.stage + "'");
     if (j.contains("update_index") && !j.at("update_index").is_null())
       e.update_index = j.at("update_index").get<std::size_t>();
+    return e;
+  }
+  if (j.contains("kind")) {
+    e.kind = j.at("kind").get<std::string>();
+    if (e.kind != "tuple" && e.kind != "list")
+      throw setup_error(what + ": unknown result kind '" + e.kind + "'");
+    const json& items = j.at("items");
+    if (!items.is_array()) throw setup_error(what + ": items is not a list");
+    for (std::size_t i = 0; i < items.size(); ++i)
+      e.items.push_back(parse_expected(items[i], what + "[" + std::to_string(i) + "]"));
     return e;
   }
   e.dtype = j.at("dtype").get<std::string>();
@@ -353,6 +367,11 @@ inline std::string describe(const Expected& e) {
     return "error at " + (e.stage.empty() ? std::string("any stage") : e.stage) +
            (e.update_index ? " (update " + std::to_string(*e.update_index) + ")" : "") + ": " +
            e.error;
+  if (!e.kind.empty()) {
+    std::string r = e.kind + "(";
+    for (std::size_t i = 0; i < e.items.size(); ++i) r += (i ? ", " : "") + describe(e.items[i]);
+    return r + ")";
+  }
   return "shape " + format_shape(e.shape) + " " + e.dtype + " " +
          format_values(e.data.begin(), e.data.end());
 }
@@ -395,6 +414,72 @@ inline std::string compare_values(const Expected& e, const std::vector<std::size
   }
   if (bad == 0) return {};
   return std::to_string(bad) + " value(s) differ: " + diff;
+}
+
+/// Curves as tally returns them, for comparison with a (tuple of 3) expectation: one curve
+/// (Binary, micro, macro) or one per class, each three vectors (fpr, tpr, thresholds or
+/// precision, recall, thresholds).
+struct Curves {
+  bool per_class = false;
+  std::vector<std::vector<std::vector<double>>> curves;  // [curve][component][point]
+};
+
+inline std::string describe(const Curves& c) {
+  std::string r = c.per_class ? "per-class[" : "curve[";
+  for (std::size_t i = 0; i < c.curves.size(); ++i) {
+    r += i ? "; (" : "(";
+    for (std::size_t k = 0; k < c.curves[i].size(); ++k)
+      r += (k ? ", " : "") + format_values(c.curves[i][k].begin(), c.curves[i][k].end());
+    r += ")";
+  }
+  return r + "]";
+}
+
+/// Empty when the curves match a tuple of three: each item a list with one tensor per class,
+/// a (C, n) tensor of per-class rows, or a (n) tensor (one curve, or thresholds shared by
+/// every class).
+inline std::string compare_curves(const Expected& e, const Curves& a) {
+  if (e.kind != "tuple" || e.items.size() != 3) return "expected a tuple of 3; got curves";
+  if (a.curves.empty()) return "no curve returned";
+  std::string out;
+  for (std::size_t k = 0; k < 3; ++k) {
+    const Expected& item = e.items[k];
+    const std::string at = "item " + std::to_string(k) + ": ";
+    std::string d;
+    if (item.kind == "list") {
+      if (item.items.size() != a.curves.size()) {
+        d = "expected " + std::to_string(item.items.size()) + " per-class tensors, got " +
+            std::to_string(a.curves.size()) + " curves";
+      } else {
+        for (std::size_t c = 0; c < item.items.size() && d.empty(); ++c) {
+          const std::vector<double>& v = a.curves[c][k];
+          d = compare_values(item.items[c], {v.size()}, v);
+          if (!d.empty()) d = "class " + std::to_string(c) + ": " + d;
+        }
+      }
+    } else if (item.shape.size() == 2) {
+      std::vector<double> rows;
+      const std::size_t n = a.curves[0][k].size();
+      for (const auto& cv : a.curves) {
+        if (cv[k].size() != n) d = "per-class curves of different lengths";
+        rows.insert(rows.end(), cv[k].begin(), cv[k].end());
+      }
+      if (d.empty()) d = compare_values(item, {a.curves.size(), n}, rows);
+    } else {
+      const auto same = [](const std::vector<double>& x, const std::vector<double>& y) {
+        if (x.size() != y.size()) return false;
+        for (std::size_t i = 0; i < x.size(); ++i)
+          if (!(x[i] == y[i] || (std::isnan(x[i]) && std::isnan(y[i])))) return false;
+        return true;
+      };
+      for (const auto& cv : a.curves)
+        if (!same(cv[k], a.curves[0][k])) d = "one tensor expected but the curves differ here";
+      const std::vector<double>& v = a.curves[0][k];
+      if (d.empty()) d = compare_values(item, {v.size()}, v);
+    }
+    if (!d.empty()) out += (out.empty() ? "" : "; ") + at + d;
+  }
+  return out;
 }
 
 }  // namespace tally_conformance

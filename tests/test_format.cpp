@@ -655,3 +655,17 @@ TEST_CASE("option struct formatters list every field in declaration order") {
 
 #endif  // fmt available and linked
 #endif  // __has_include
+
+TEST_CASE("ranking formatters: curves, thresholds and CalibrationNorm") {
+  tally::BinaryROC roc({});
+  roc.update(std::vector<float>{0.25f, 0.75f}, std::vector<int>{0, 1});
+  CHECK(fmt::format("{}", roc.compute()) ==
+        "{fpr=[0, 0, 1], tpr=[0, 1, 1], thresholds=[1, 0.75, 0.25]}");
+  tally::BinaryPrecisionRecallCurve pr({}, tally::Thresholds::values({0.5}));
+  pr.update(std::vector<float>{0.25f, 0.75f}, std::vector<int>{0, 1});
+  CHECK(fmt::format("{:.2f}", pr.compute()) ==
+        "{precision=[1.00, 1.00], recall=[1.00, 0.00], thresholds=[0.50]}");
+  CHECK(fmt::format("{}", tally::Thresholds::linspace(100)) == "linspace(100)");
+  CHECK(fmt::format("{}", tally::Thresholds::exact()) == "exact");
+  CHECK(fmt::format("{:>4}", tally::CalibrationNorm::l2) == "  l2");
+}

@@ -1076,3 +1076,64 @@ TEST_CASE("torch: the parallel overload counts like the serial one") {
       },
       {"target", "floating dtype"});
 }
+
+// --- ranking and calibration metrics -----------------------------------------------------------
+
+TEST_CASE("torch: ranking and calibration metrics count their scores as the pointer path does") {
+  const Shape bs{6, 7}, ps{5, 4, 3}, ts{5, 3};
+  const auto bscores = tt_scores(bs.numel(), -3.0, 3.0, 131);  // logits
+  const auto btarget = tt_labels(bs.numel(), 0, 1, 132);
+  const auto mscores = tt_scores(ps.numel(), 0.0, 1.0, 133);
+  const auto mtarget = tt_labels(ts.numel(), 0, 3, 134);
+  tally::Binary::Options bo;
+  tally::Multiclass::Options mo = tt_multiclass(4);
+  mo.average = tally::Average::none;
+  const tt_device_path_on_cpu on;  // the device path must leave these scores alone
+  const std::size_t before = tally::torch::detail::device_path().reductions;
+  for (const at::ScalarType dtype : {at::kFloat, at::kDouble, at::kHalf}) {
+    INFO("dtype " << dtype);
+    const at::Tensor bp = tt_tensor(bscores, bs, dtype), mp = tt_tensor(mscores, ps, dtype);
+    // The pointer path reads what the tensor path reads: double, or float for Float and Half.
+    const bool wide = dtype == at::kDouble;
+    const auto bd = tt_cast<double>(tt_values(bp)), md = tt_cast<double>(tt_values(mp));
+    const auto bf = tt_cast<float>(tt_values(bp)), mf = tt_cast<float>(tt_values(mp));
+    const auto by_pointer_update = [&](auto& m, const auto& d, const auto& f, const Shape& s,
+                                       const auto* t, const Shape& tshape) {
+      using T = std::remove_const_t<std::remove_pointer_t<decltype(t)>>;
+      if (wide)
+        m.update(tally::tensor_view<const double>(d.get(), s), tally::tensor_view<const T>(t, tshape));
+      else
+        m.update(tally::tensor_view<const float>(f.get(), s), tally::tensor_view<const T>(t, tshape));
+    };
+    const auto bt = tt_cast<std::uint8_t>(btarget);
+    const auto mt = tt_cast<std::int64_t>(mtarget);
+    const auto binary_check = [&](auto metric) {
+      auto by_tensor = metric, by_pointer = metric;
+      tally::torch::update(by_tensor, bp, tt_tensor(btarget, bs, at::kByte));
+      by_pointer_update(by_pointer, bd, bf, bs, bt.get(), bs);
+      CHECK(by_tensor.compute() == by_pointer.compute());
+      CHECK(by_tensor != metric);
+      decltype(metric) loaded = metric;
+      loaded.load(by_tensor.save());
+      CHECK(loaded == by_tensor);
+    };
+    binary_check(tally::BinaryAUROC(bo));
+    binary_check(tally::BinaryAveragePrecision(bo, tally::Thresholds::linspace(20)));
+    binary_check(tally::BinaryCalibrationError(bo, 10));
+    const auto multiclass_check = [&](auto metric) {
+      auto by_tensor = metric, by_pointer = metric;
+      tally::torch::update(by_tensor, mp, tt_tensor(mtarget, ts, at::kLong));
+      by_pointer_update(by_pointer, md, mf, ps, mt.get(), ts);
+      CHECK(by_tensor.compute() == by_pointer.compute());
+    };
+    multiclass_check(tally::MulticlassAUROC(mo));
+    multiclass_check(tally::MulticlassAveragePrecision(mo, tally::Thresholds::linspace(11)));
+    tally::Multiclass::Options co = tt_multiclass(4);
+    multiclass_check(tally::MulticlassCalibrationError(co, 5, tally::CalibrationNorm::max));
+    tally::MulticlassROC roc(mo), roc_pointer(mo);
+    tally::torch::update(roc, mp, tt_tensor(mtarget, ts, at::kLong));
+    by_pointer_update(roc_pointer, md, mf, ps, mt.get(), ts);
+    CHECK(roc == roc_pointer);
+  }
+  CHECK(tally::torch::detail::device_path().reductions == before);
+}

@@ -37,6 +37,10 @@
 //   These are torchmetrics' spellings except two that follow the C++ name: torchmetrics writes
 //   Normalize::target as "true" and InputFormat::one_hot as "one-hot". String specs work:
 //   "{:>10}".
+// - CalibrationNorm: `l1`, `l2`, `max`. Thresholds: `exact`, `linspace(100)`,
+//   `values(0.1, 0.5)`, the text of a metric's identity.
+// - RocCurve and PrCurve: `{fpr=[0, 0.5, 1], tpr=[...], thresholds=[...]}`; the format spec
+//   applies to every number, as for Result.
 // - The option structs Binary::Options, Multiclass::Options, Multilabel::Options,
 //   DiceScore::Options, MeanIoU::Options and GeneralizedDiceScore::Options: every field, in declaration order (the designated-initializer order),
 //   `{num_classes=19, ignore_index=255, average=macro, multidim_average=global, top_k=1,
@@ -70,14 +74,17 @@
 #include <vector>
 
 #include "agreement.hpp"
+#include "calibration.hpp"
 #include "confusion_matrix.hpp"
 #include "error.hpp"
 #include "options.hpp"
+#include "ranking.hpp"
 #include "detail/reduce.hpp"
 #include "result.hpp"
 #include "segmentation.hpp"
 #include "stat_scores.hpp"
 #include "tensor_view.hpp"
+#include "thresholds.hpp"
 
 TALLY_NAMESPACE_BEGIN
 
@@ -494,6 +501,46 @@ template <class Task>
   return fmt::to_string(buf);
 }
 
+namespace detail {
+
+/// `{fpr=[...], tpr=[...], thresholds=[...]}` and `{precision=[...], recall=[...],
+/// thresholds=[...]}`: the spec applies to every number.
+template <class Curve>
+struct fmt_curve {
+  template <class ParseContext>
+  constexpr auto parse(ParseContext& ctx) -> decltype(ctx.begin()) {
+    return number_.parse(ctx);
+  }
+  template <class FormatContext>
+  auto format(const Curve& c, FormatContext& ctx) const -> decltype(ctx.out()) {
+    const char* names[3];
+    const std::vector<double>* parts[3];
+    if constexpr (std::is_same_v<Curve, tally::RocCurve>) {
+      names[0] = "fpr", names[1] = "tpr", parts[0] = &c.fpr, parts[1] = &c.tpr;
+    } else {
+      names[0] = "precision", names[1] = "recall", parts[0] = &c.precision, parts[1] = &c.recall;
+    }
+    names[2] = "thresholds", parts[2] = &c.thresholds;
+    auto out = ctx.out();
+    *out++ = '{';
+    for (int k = 0; k < 3; ++k) {
+      out = fmt::format_to(out, "{}{}=[", k ? ", " : "", names[k]);
+      for (std::size_t i = 0; i < parts[k]->size(); ++i) {
+        if (i) out = fmt::format_to(out, ", ");
+        ctx.advance_to(out);
+        out = number_.format((*parts[k])[i], ctx);
+      }
+      *out++ = ']';
+    }
+    *out++ = '}';
+    return out;
+  }
+
+ private:
+  fmt::formatter<double> number_;
+};
+}  // namespace detail
+
 TALLY_NAMESPACE_END
 
 namespace fmt {
@@ -567,6 +614,24 @@ template <>
 struct formatter<tally::KappaWeights> : tally::detail::fmt_enum<tally::KappaWeights> {};
 template <>
 struct formatter<tally::DiceWeights> : tally::detail::fmt_enum<tally::DiceWeights> {};
+
+template <>
+struct formatter<tally::CalibrationNorm> : tally::detail::fmt_enum<tally::CalibrationNorm> {};
+
+/// `linspace(100)`, as in a ranking metric's identity().
+template <>
+struct formatter<tally::Thresholds> : formatter<string_view> {
+  template <class FormatContext>
+  auto format(const tally::Thresholds& t, FormatContext& ctx) const -> decltype(ctx.out()) {
+    const std::string text = tally::detail::describe(t);
+    return formatter<string_view>::format(string_view(text), ctx);
+  }
+};
+
+template <>
+struct formatter<tally::RocCurve> : tally::detail::fmt_curve<tally::RocCurve> {};
+template <>
+struct formatter<tally::PrCurve> : tally::detail::fmt_curve<tally::PrCurve> {};
 
 template <>
 struct formatter<tally::Binary::Options> : tally::detail::fmt_options {};

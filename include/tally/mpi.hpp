@@ -144,6 +144,16 @@ void reduce_state(M& metric, bool to_all, int root, MPI_Comm comm) {
   int rank = 0;
   check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   const bool receives = to_all || rank == root;
+  if (s.whole_states) {
+    std::vector<std::uint64_t> words = tally::detail::pack_state(metric.save());
+    std::size_t count = 0;
+    gather_rows(words, 1, count, to_all, root, comm);
+    if (receives) {
+      tally::detail::merge_gathered_states(work, words);
+      metric = std::move(work);
+    }
+    return;
+  }
   for (const auto& a : s.sums) sum_exactly(a.data, a.size, to_all, root, rank, comm);
   for (tally::detail::fixed_sums* f : s.exact_sums) {
     std::vector<std::uint64_t> limbs = f->limbs();

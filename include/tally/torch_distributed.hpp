@@ -185,6 +185,14 @@ void all_reduce_state(M& metric, c10d::ProcessGroup& group) {
   M work = metric;
   agree_on_classes(tally::detail::state_access::core(work), group, 0);
   tally::detail::reducible_state s = tally::detail::state_access::core(work).reducible();
+  if (s.whole_states) {
+    std::vector<std::uint64_t> words = tally::detail::pack_state(metric.save());
+    std::size_t count = 0;
+    gather_rows(words, 1, count, group);
+    tally::detail::merge_gathered_states(work, words);
+    metric = std::move(work);
+    return;
+  }
   for (const auto& a : s.sums) allreduce_words(group, a.data, a.size, c10d::ReduceOp::SUM);
   for (tally::detail::fixed_sums* f : s.exact_sums) {
     std::vector<std::uint64_t> limbs = f->limbs();

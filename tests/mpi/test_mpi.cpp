@@ -30,16 +30,11 @@ bool close(const tally::Result& a, const tally::Result& b) {
 // The metric over this rank's share, reduced, against one process over all the data.
 template <class M>
 void check_metric(const char* name, const M& fresh, const data& d, int size, bool exact,
-                  bool mixed = false) {
+                  feed how = feed::labels) {
   M whole = fresh;
   M mine = fresh;
-  if (mixed) {
-    update_mixed(whole, d, 0, first(size));
-    update_mixed(mine, d, first(rank_id), share(rank_id));
-  } else {
-    update_range(whole, d, 0, first(size));
-    update_range(mine, d, first(rank_id), share(rank_id));
-  }
+  update_with(whole, d, 0, first(size), how);
+  update_with(mine, d, first(rank_id), share(rank_id), how);
   M reduced_to_root = mine;
 
   tally::mpi::all_reduce(mine, MPI_COMM_WORLD);
@@ -135,12 +130,37 @@ int main(int argc, char** argv) {
   tally::MeanIoU::Options learn;
   learn.ignore_index = 255;
   learn.input_format = tally::InputFormat::mixed;
-  check_metric("MeanIoU learning C", tally::MeanIoU(learn), d, size, true, true);
+  check_metric("MeanIoU learning C", tally::MeanIoU(learn), d, size, true, feed::mixed);
   tally::GeneralizedDiceScore::Options glearn;
   glearn.ignore_index = 255;
   glearn.input_format = tally::InputFormat::mixed;
   check_metric("GeneralizedDiceScore learning C", tally::GeneralizedDiceScore(glearn), d, size,
-               true, true);
+               true, feed::mixed);
+
+  // Ranking and calibration: binned counts summed, exact scores gathered in rank order,
+  // calibration bins with exact confidence sums.
+  tally::Multiclass::Options r;
+  r.num_classes = C;
+  r.ignore_index = 255;
+  check_metric("MulticlassAUROC exact", tally::MulticlassAUROC(r), d, size, true, feed::scores);
+  check_metric("MulticlassAUROC binned",
+               tally::MulticlassAUROC(r, tally::Thresholds::linspace(50)), d, size, true,
+               feed::scores);
+  tally::Multiclass::Options per_class = r;
+  per_class.average = tally::Average::none;
+  check_metric("MulticlassAveragePrecision exact none",
+               tally::MulticlassAveragePrecision(per_class), d, size, true, feed::scores);
+  check_metric("MulticlassCalibrationError", tally::MulticlassCalibrationError(r), d, size, true,
+               feed::scores);
+  tally::Binary::Options b;
+  b.ignore_index = 255;
+  check_metric("BinaryAUROC exact", tally::BinaryAUROC(b), d, size, true, feed::binary_scores);
+  check_metric("BinaryAveragePrecision binned",
+               tally::BinaryAveragePrecision(b, tally::Thresholds::values({0.2, 0.5, 0.8})), d,
+               size, true, feed::binary_scores);
+  check_metric("BinaryCalibrationError l2",
+               tally::BinaryCalibrationError(b, 10, tally::CalibrationNorm::l2), d, size, true,
+               feed::binary_scores);
   {
     // The last rank's one-hot preds have one channel more: every rank throws, nothing changes.
     tally::MeanIoU odd_classes(learn);

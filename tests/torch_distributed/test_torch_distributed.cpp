@@ -47,16 +47,11 @@ bool same_bits(const tally::Result& a, const tally::Result& b) {
 // The metric over this rank's share, all-reduced, against one process over all the data.
 template <class M>
 void check_metric(const char* name, const M& fresh, const data& d, c10d::ProcessGroup& group,
-                  bool mixed = false) {
+                  feed how = feed::labels) {
   M whole = fresh;
   M mine = fresh;
-  if (mixed) {
-    update_mixed(whole, d, 0, first(world));
-    update_mixed(mine, d, first(rank_id), share(rank_id));
-  } else {
-    update_range(whole, d, 0, first(world));
-    update_range(mine, d, first(rank_id), share(rank_id));
-  }
+  update_with(whole, d, 0, first(world), how);
+  update_with(mine, d, first(rank_id), share(rank_id), how);
   tally::torch::all_reduce(mine, group);
   expect(mine == whole, std::string(name) + ": all_reduce state equals one process");
   expect(mine.save() == whole.save(), std::string(name) + ": saved bytes equal");
@@ -139,12 +134,28 @@ void run_checks(c10d::ProcessGroup& group) {
   tally::MeanIoU::Options learn;
   learn.ignore_index = 255;
   learn.input_format = tally::InputFormat::mixed;
-  check_metric("MeanIoU learning C", tally::MeanIoU(learn), d, group, true);
+  check_metric("MeanIoU learning C", tally::MeanIoU(learn), d, group, feed::mixed);
   tally::GeneralizedDiceScore::Options glearn;
   glearn.ignore_index = 255;
   glearn.input_format = tally::InputFormat::mixed;
   check_metric("GeneralizedDiceScore learning C", tally::GeneralizedDiceScore(glearn), d, group,
-               true);
+               feed::mixed);
+
+  // Ranking and calibration: binned counts summed, exact scores gathered in rank order,
+  // calibration bins with exact confidence sums.
+  tally::Multiclass::Options r;
+  r.num_classes = C;
+  r.ignore_index = 255;
+  check_metric("MulticlassAUROC exact", tally::MulticlassAUROC(r), d, group, feed::scores);
+  check_metric("MulticlassAUROC binned",
+               tally::MulticlassAUROC(r, tally::Thresholds::linspace(50)), d, group,
+               feed::scores);
+  check_metric("MulticlassCalibrationError", tally::MulticlassCalibrationError(r), d, group,
+               feed::scores);
+  tally::Binary::Options b;
+  b.ignore_index = 255;
+  check_metric("BinaryAveragePrecision exact", tally::BinaryAveragePrecision(b), d, group,
+               feed::binary_scores);
   {
     // The last rank's one-hot preds have one channel more: every rank throws, nothing changes.
     tally::MeanIoU odd_classes(learn);

@@ -9,6 +9,7 @@
 // table).
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <string>
 #include <string_view>
@@ -168,6 +169,36 @@ class metric_base {
     return a.same_settings(b) && a.core_ == b.core_;
   }
 };
+
+// Distributed reductions of whole states (reducible_state::whole_states): a saved state as
+// uint64 words, its byte count first, then the bytes, 8 to a word, little-endian.
+[[nodiscard]] inline std::vector<std::uint64_t> pack_state(const std::string& bytes) {
+  std::vector<std::uint64_t> w(1 + (bytes.size() + 7) / 8, 0);
+  w[0] = bytes.size();
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    w[1 + i / 8] |= std::uint64_t{static_cast<unsigned char>(bytes[i])} << (8 * (i % 8));
+  return w;
+}
+
+// Replaces `metric` with the merge, in order, of the packed states in `words` (every rank's,
+// rank 0 first). Throws tally::error, changing nothing, if a state does not load.
+template <class M>
+void merge_gathered_states(M& metric, const std::vector<std::uint64_t>& words) {
+  M total = metric;
+  total.reset();
+  for (std::size_t i = 0; i < words.size();) {
+    const std::uint64_t n = words[i++];
+    if (n > (words.size() - i) * 8) fail("internal error: a gathered state is truncated");
+    std::string bytes(static_cast<std::size_t>(n), '\0');
+    for (std::size_t k = 0; k < bytes.size(); ++k)
+      bytes[k] = static_cast<char>((words[i + k / 8] >> (8 * (k % 8))) & 0xFF);
+    i += static_cast<std::size_t>((n + 7) / 8);
+    M part = metric;
+    part.load(bytes);
+    total.merge(part);
+  }
+  metric = std::move(total);
+}
 
 }  // namespace detail
 TALLY_NAMESPACE_END

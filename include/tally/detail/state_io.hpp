@@ -111,7 +111,9 @@ void describe_options(identity_text& t, const Options& o) {
 
 // The state as a distributed reduction sees it (tally/mpi.hpp): arrays that add elementwise
 // across processes, exact sums of values in [0, 1] (added as integers too), and, in samplewise
-// modes, rows that concatenate in rank order.
+// modes, rows that concatenate in rank order. A state that is none of these (the ranking
+// metrics' kept scores) sets whole_states: every rank's save() travels, and the receiving
+// ranks merge them in rank order (merge_gathered_states in metric_base.hpp).
 struct reducible_state {
   struct u64_array {
     std::uint64_t* data;
@@ -122,6 +124,7 @@ struct reducible_state {
   std::vector<std::uint64_t>* rows = nullptr;  // samplewise rows, row_width values each
   std::size_t row_width = 0;
   std::size_t* row_count = nullptr;
+  bool whole_states = false;
 };
 
 class state_writer {

@@ -1,0 +1,640 @@
+// tally/detail/ranking_core.hpp — the state of the ranking metrics (ROC, PrecisionRecallCurve,
+// AUROC, AveragePrecision): per class, each score counted in its threshold bucket (binned) or
+// kept (exact), split by target; and what compute() reads from it.
+// SPDX-License-Identifier: MIT
+#ifndef TALLY_DETAIL_RANKING_CORE_HPP
+#define TALLY_DETAIL_RANKING_CORE_HPP
+
+// Every task is a set of binary problems, one per class (Binary: 1; Multiclass: one vs rest over
+// the softmax probabilities; Multilabel: one per label). For each problem the state holds, by
+// target 0 / 1:
+// - binned (Thresholds::linspace / values, T thresholds): T + 1 counts, bucket b holding the
+//   scores s with exactly b thresholds t <= s (s >= t is torchmetrics' "predicted positive").
+//   The counts at threshold j are then suffix sums over buckets above j, taken in compute().
+// - exact (Thresholds::exact): the scores themselves (score_list), sorted in compute().
+// Binary and multilabel logits are ranked and bucketed as logits (x >= logit(t) instead of
+// sigmoid(x) >= t; the sigmoid is monotone), so large logits do not all saturate to 1.0.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../error.hpp"
+#include "../options.hpp"
+#include "../tensor_view.hpp"
+#include "../thresholds.hpp"
+#include "count.hpp"
+#include "labels.hpp"
+#include "messages.hpp"
+#include "state_io.hpp"
+#include "thread_pool.hpp"
+#include "validate.hpp"
+
+TALLY_NAMESPACE_BEGIN
+namespace detail {
+
+[[nodiscard]] inline double logit_of(double p) noexcept {
+  if (p <= 0.0) return -std::numeric_limits<double>::infinity();
+  if (p >= 1.0) return std::numeric_limits<double>::infinity();
+  return std::log(p) - std::log1p(-p);
+}
+[[nodiscard]] inline double sigmoid_of(double x) noexcept {
+  return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+}
+
+// The scores of one (class, target) pair in exact mode: float (4 bytes) while every score is a
+// float value, double (8 bytes) from the first one that is not.
+class score_list {
+ public:
+  [[nodiscard]] std::size_t size() const noexcept { return wide_ ? d_.size() : f_.size(); }
+  [[nodiscard]] bool wide() const noexcept { return wide_; }
+  [[nodiscard]] double operator[](std::size_t i) const noexcept {
+    return wide_ ? d_[i] : static_cast<double>(f_[i]);
+  }
+  [[nodiscard]] static bool fits_float(double v) noexcept {
+    if (std::isinf(v)) return true;
+    return std::fabs(v) <= static_cast<double>(std::numeric_limits<float>::max()) &&
+           static_cast<double>(static_cast<float>(v)) == v;
+  }
+  void push(double v) {
+    if (!wide_ && fits_float(v)) {
+      f_.push_back(static_cast<float>(v));
+      return;
+    }
+    if (!wide_) widen_now(1);
+    d_.push_back(v);
+  }
+  void clear() noexcept {
+    f_.clear();
+    d_.clear();
+    wide_ = false;
+  }
+  // Appending another list in two steps, so that a batch of lists is appended all or nothing:
+  // reserve() allocates (and may throw) without changing what the list holds; append() then
+  // cannot fail.
+  void reserve_for(const score_list& more, std::vector<double>& widened) {
+    if (wide_)
+      d_.reserve(d_.size() + more.size());
+    else if (more.wide_)
+      widened.reserve(f_.size() + more.size());
+    else
+      f_.reserve(f_.size() + more.size());
+  }
+  void append(const score_list& more, std::vector<double>& widened) noexcept {
+    if (!wide_ && more.wide_) {
+      for (float x : f_) widened.push_back(static_cast<double>(x));
+      d_.swap(widened);
+      f_ = std::vector<float>();
+      wide_ = true;
+    }
+    if (wide_) {
+      for (std::size_t i = 0; i < more.size(); ++i) d_.push_back(more[i]);
+    } else {
+      f_.insert(f_.end(), more.f_.begin(), more.f_.end());
+    }
+  }
+  // Appends every value of `more` (may throw; for copies being built).
+  void append_all(const score_list& more) {
+    std::vector<double> widened;
+    reserve_for(more, widened);
+    append(more, widened);
+  }
+  // Every value v replaced by f(v) (stored as double): the prob -> logit change of space.
+  template <class F>
+  [[nodiscard]] score_list mapped(F&& f) const {
+    score_list r;
+    r.wide_ = true;
+    r.d_.reserve(size());
+    for (std::size_t i = 0; i < size(); ++i) r.d_.push_back(f((*this)[i]));
+    return r;
+  }
+  void values_into(std::vector<double>& out) const {
+    for (std::size_t i = 0; i < size(); ++i) out.push_back((*this)[i]);
+  }
+  // Saved as the bits of each value as a double.
+  [[nodiscard]] std::vector<std::uint64_t> bits() const {
+    std::vector<std::uint64_t> b(size());
+    for (std::size_t i = 0; i < size(); ++i) {
+      const double v = (*this)[i];
+      std::memcpy(&b[i], &v, sizeof v);
+    }
+    return b;
+  }
+  [[nodiscard]] static score_list from_bits(const std::vector<std::uint64_t>& b) {
+    score_list r;
+    for (std::uint64_t x : b) {
+      double v;
+      std::memcpy(&v, &x, sizeof v);
+      if (std::isnan(v)) fail("load: a kept score is NaN; the bytes are not a tally state");
+      r.push(v);
+    }
+    return r;
+  }
+  friend bool operator==(const score_list& a, const score_list& b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!(a[i] == b[i])) return false;
+    return true;
+  }
+
+ private:
+  void widen_now(std::size_t extra) {
+    std::vector<double> d;
+    d.reserve(f_.size() + extra);
+    for (float x : f_) d.push_back(static_cast<double>(x));
+    d_.swap(d);
+    f_ = std::vector<float>();
+    wide_ = true;
+  }
+  std::vector<float> f_;
+  std::vector<double> d_;
+  bool wide_ = false;
+};
+
+// The thresholds as the update compares with them: b(s) = #{j : s >= t_j}, and for logits
+// b(x) = #{j : x >= logit(t_j)}. Evenly spaced thresholds start from the index s * (T - 1)
+// and step at most a place or two; a list is searched.
+class threshold_grid {
+ public:
+  threshold_grid() = default;
+  explicit threshold_grid(const Thresholds& th)
+      : t_(th.list()), even_(th.kind() == Thresholds::Kind::linspace) {
+    lt_.reserve(t_.size());
+    for (double t : t_) lt_.push_back(logit_of(t));
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return t_.size(); }
+  [[nodiscard]] const std::vector<double>& values() const noexcept { return t_; }
+
+  [[nodiscard]] std::size_t bucket_prob(double p) const noexcept { return bucket(t_, p, p); }
+  [[nodiscard]] std::size_t bucket_logit(double x) const noexcept {
+    return bucket(lt_, x, even_ ? sigmoid_of(x) : 0.0);
+  }
+
+ private:
+  [[nodiscard]] std::size_t bucket(const std::vector<double>& t, double s,
+                                   double p_estimate) const noexcept {
+    const std::size_t T = t.size();
+    if (!even_) return static_cast<std::size_t>(std::upper_bound(t.begin(), t.end(), s) - t.begin());
+    const double e = p_estimate * static_cast<double>(T - 1);
+    std::size_t b = !(e > 0.0) ? 0 : e >= static_cast<double>(T - 1) ? T
+                                                                      : static_cast<std::size_t>(e) + 1;
+    while (b < T && t[b] <= s) ++b;
+    while (b > 0 && t[b - 1] > s) --b;
+    return b;
+  }
+  std::vector<double> t_, lt_;
+  bool even_ = false;
+};
+
+// One binary problem (a class, a label, or all of them pooled) as the curves read it.
+// exact: one point per distinct score, highest first: the score as a probability, and how many
+// positives (tp) and negatives (fp) score at least that much.
+// binned: one point per threshold, ascending: the threshold and tp / fp at s >= t.
+struct ranked_counts {
+  bool binned = false;
+  std::vector<double> thresholds;
+  std::vector<std::uint64_t> tp, fp;
+  std::uint64_t positives = 0, negatives = 0;
+};
+
+// Which options the ranking metrics read; the others must keep their defaults.
+template <class Options>
+void check_ranking_options(const Options& o, const char* metric) {
+  const Options d{};
+  check_enum(o.scores);
+  if (o.zero_division != d.zero_division)
+    fail("zero_division: ", metric, " does not use it; leave it at ", d.zero_division, ", got ",
+         o.zero_division);
+  if (o.multidim_average != d.multidim_average)
+    fail("multidim_average: ", metric, " pools every position; leave it at ",
+         to_string(d.multidim_average), ", got ", to_string(o.multidim_average));
+  if constexpr (std::is_same_v<Options, Multiclass::Options>) {
+    if (o.top_k != d.top_k)
+      fail("top_k: ", metric, " ranks the scores themselves; leave it at ", d.top_k, ", got ",
+           o.top_k);
+    check_state_size("num_classes", o.num_classes, 2, 2, 1);
+  } else {
+    if (o.threshold != d.threshold)
+      fail("threshold: ", metric, " evaluates every threshold (see tally::Thresholds); leave it at ",
+           d.threshold, ", got ", o.threshold);
+  }
+  if constexpr (std::is_same_v<Options, Multilabel::Options>)
+    check_state_size("num_labels", o.num_labels, 2, 2, 1);
+}
+
+template <class Task>
+class ranking_core {
+ public:
+  using options_type = typename Task::Options;
+  static constexpr const char* task_name = Task::name;
+  static constexpr bool binary = std::is_same_v<Task, Binary>;
+  static constexpr bool multiclass = std::is_same_v<Task, Multiclass>;
+  static constexpr bool multilabel = std::is_same_v<Task, Multilabel>;
+
+  ranking_core(const options_type& options, Thresholds thresholds, const char* metric)
+      : opts_(options), th_(std::move(thresholds)) {
+    check_ranking_options(opts_, metric);
+    if constexpr (binary)
+      classes_ = 1;
+    else if constexpr (multiclass)
+      classes_ = static_cast<std::size_t>(opts_.num_classes);
+    else
+      classes_ = static_cast<std::size_t>(opts_.num_labels);
+    grid_ = threshold_grid(th_);
+    if (binned()) {
+      if (classes_ * 2 * (th_.size() + 1) > max_state_counters)
+        fail(metric, ": ", classes_, binary ? " problem" : " classes", " x ", th_.size(),
+             " thresholds is too large a state");
+      assign_zeros(counts_, classes_ * 2 * (th_.size() + 1), "thresholds");
+    } else {
+      lists_.resize(2 * classes_);
+    }
+  }
+
+  [[nodiscard]] const options_type& options() const noexcept { return opts_; }
+  [[nodiscard]] const Thresholds& thresholds() const noexcept { return th_; }
+  [[nodiscard]] std::size_t num_classes() const noexcept { return classes_; }
+  [[nodiscard]] bool binned() const noexcept { return !th_.is_exact(); }
+  // Binned: the bucket counts (C, T + 1, 2), [class][bucket][target 0 / 1], bucket b holding the
+  // scores with exactly b thresholds at or below them. Exact mode keeps scores, not counts: (0).
+  [[nodiscard]] tensor_view<const std::uint64_t> counts() const {
+    if (!binned()) return tensor_view<const std::uint64_t>(counts_.data(), Shape{0});
+    return tensor_view<const std::uint64_t>(counts_.data(),
+                                            Shape{classes_, th_.size() + 1, 2});
+  }
+
+  void reset() {
+    std::fill(counts_.begin(), counts_.end(), std::uint64_t{0});
+    for (score_list& l : lists_) l.clear();
+    logit_space_ = false;
+  }
+
+  void merge(const ranking_core& other) {
+    if (binned()) {
+      for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+      return;
+    }
+    if (other.empty()) return;
+    if (empty() || logit_space_ == other.logit_space_) {
+      append_lists(other.lists_, other.logit_space_);
+      return;
+    }
+    // One side holds probabilities, the other logits: rank both as logits.
+    const auto as_logits = [](const std::vector<score_list>& from, bool logits) {
+      std::vector<score_list> r;
+      for (const score_list& l : from) r.push_back(logits ? l : l.mapped(logit_of));
+      return r;
+    };
+    std::vector<score_list> lists = as_logits(lists_, logit_space_);
+    const std::vector<score_list> more = as_logits(other.lists_, other.logit_space_);
+    for (std::size_t i = 0; i < lists.size(); ++i) lists[i].append_all(more[i]);
+    lists_.swap(lists);
+    logit_space_ = true;
+  }
+
+  friend bool operator==(const ranking_core& a, const ranking_core& b) noexcept {
+    return a.opts_ == b.opts_ && a.th_ == b.th_ && a.counts_ == b.counts_ &&
+           a.logit_space_ == b.logit_space_ && a.lists_ == b.lists_;
+  }
+
+  // State: binned, the counts; exact, whether the scores are logits, then each list.
+  void save_state(state_writer& w) const {
+    if (binned()) {
+      w.array(counts_);
+      return;
+    }
+    w.scalar(logit_space_ ? 1 : 0);
+    for (const score_list& l : lists_) w.array(l.bits());
+  }
+  void load_state(state_reader& r) {
+    if (binned()) {
+      std::vector<std::uint64_t> c = r.u64_array("the threshold counts");
+      if (c.size() != counts_.size())
+        fail("load: ", counts_.size(), " threshold counts expected, the bytes hold ", c.size());
+      counts_ = std::move(c);
+      return;
+    }
+    const std::uint64_t space = r.scalar("the score space");
+    if (space > 1) fail("load: score space ", space, " is not 0 (probabilities) or 1 (logits)");
+    std::vector<score_list> lists;
+    for (std::size_t i = 0; i < lists_.size(); ++i)
+      lists.push_back(score_list::from_bits(r.u64_array("the kept scores")));
+    lists_ = std::move(lists);
+    logit_space_ = space == 1;
+  }
+
+  // Binned counts add elementwise across processes; the kept scores of exact mode travel as
+  // whole saved states, merged in rank order.
+  [[nodiscard]] reducible_state reducible() {
+    reducible_state s;
+    if (binned())
+      s.sums.push_back({counts_.data(), counts_.size()});
+    else
+      s.whole_states = true;
+    return s;
+  }
+
+  // ---- reading the state (compute) -----------------------------------------------------
+
+  // Class (or label) c as one binary problem; c = npos pools every class (micro).
+  [[nodiscard]] ranked_counts ranked(std::size_t c, const char* metric) const {
+    ranked_counts r;
+    r.binned = binned();
+    const std::size_t first = c == npos ? 0 : c;
+    const std::size_t last = c == npos ? classes_ : c + 1;
+    if (binned()) {
+      const std::size_t T = th_.size();
+      std::vector<std::uint64_t> pos(T + 1, 0), neg(T + 1, 0);
+      for (std::size_t k = first; k < last; ++k)
+        for (std::size_t b = 0; b <= T; ++b) {
+          neg[b] += counts_[(k * (T + 1) + b) * 2];
+          pos[b] += counts_[(k * (T + 1) + b) * 2 + 1];
+        }
+      r.thresholds = th_.list();
+      r.tp.assign(T, 0);
+      r.fp.assign(T, 0);
+      std::uint64_t tp = 0, fp = 0;
+      for (std::size_t j = T; j-- > 0;) {  // tp_j: scores in buckets above j
+        tp += pos[j + 1];
+        fp += neg[j + 1];
+        r.tp[j] = tp;
+        r.fp[j] = fp;
+      }
+      r.positives = tp + pos[0];
+      r.negatives = fp + neg[0];
+      return r;
+    }
+    std::vector<double> pos, neg;
+    for (std::size_t k = first; k < last; ++k) {
+      lists_[2 * k + 1].values_into(pos);
+      lists_[2 * k].values_into(neg);
+    }
+    if (pos.empty() && neg.empty()) {
+      if (c == npos || binary)
+        fail("compute: ", metric, " has no scores to rank: every target was ignored or no "
+             "update was made (exact thresholds keep the scores; Thresholds::linspace gives "
+             "a curve of zero counts instead)");
+      fail("compute: ", metric, " has no scores to rank for ", multiclass ? "class " : "label ", c,
+           ": every target of that ", multiclass ? "class" : "label", " was ignored or no update "
+           "was made");
+    }
+    const auto desc = [](double a, double b) { return a > b; };
+    std::sort(pos.begin(), pos.end(), desc);
+    std::sort(neg.begin(), neg.end(), desc);
+    std::size_t i = 0, j = 0;
+    while (i < pos.size() || j < neg.size()) {
+      const double v = i == pos.size()   ? neg[j]
+                       : j == neg.size() ? pos[i]
+                                         : std::max(pos[i], neg[j]);
+      while (i < pos.size() && pos[i] == v) ++i;
+      while (j < neg.size() && neg[j] == v) ++j;
+      r.thresholds.push_back(logit_space_ ? sigmoid_of(v) : v);
+      r.tp.push_back(i);
+      r.fp.push_back(j);
+    }
+    r.positives = pos.size();
+    r.negatives = neg.size();
+    return r;
+  }
+
+  // How many targets of class c were counted (the weights of average = weighted).
+  [[nodiscard]] std::uint64_t support(std::size_t c) const {
+    if (binned()) {
+      const std::size_t T = th_.size();
+      std::uint64_t s = 0;
+      for (std::size_t b = 0; b <= T; ++b) s += counts_[(c * (T + 1) + b) * 2 + 1];
+      return s;
+    }
+    return lists_[2 * c + 1].size();
+  }
+
+  // ---- update --------------------------------------------------------------------------
+
+  template <class P, class T>
+  void update(tensor_view<const P> preds, tensor_view<const T> target, std::size_t threads) {
+    static_assert(is_label_type_v<T>,
+                  "tally: target must hold integral labels (bool, uint8 ... int64)");
+    static_assert(is_label_type_v<P> || is_score_type_v<P>,
+                  "tally: preds must be floating-point scores");
+    const Shape& ps = preds.shape();
+    const Shape& ts = target.shape();
+    std::size_t N = 0, R = 0;
+    if constexpr (multiclass) {
+      if (ps.rank() != ts.rank() + 1 || ps.rank() < 2)
+        fail("preds shape ", ps, " and target shape ", ts,
+             " do not fit: multiclass ranking metrics take scores (N, C, ...) and a target "
+             "(N, ...)");
+      if (ps[1] != classes_)
+        fail("preds shape ", ps, ": axis 1 has ", ps[1], " scores but num_classes is ", classes_);
+      if (ps.without_axis(1) != ts)
+        fail("preds shape ", ps, " and target shape ", ts,
+             " do not match: scores (N, C, ...) need target (N, ...)");
+      N = ts[0];
+      R = N ? ts.numel() / N : 0;
+    } else if constexpr (multilabel) {
+      check_multilabel_shapes(ps, ts, classes_, false);
+      N = ts[0];
+      R = ts.numel_from(2);
+    } else {
+      check_binary_shapes(ps, ts, false);
+      N = 1;
+      R = ts.numel();
+    }
+    if constexpr (!std::is_floating_point_v<P>) {
+      fail("preds have an integral type; ", Task::name,
+           " ranking metrics take floating-point scores (probabilities or logits)");
+    } else {
+      const std::size_t bad = find_nan(preds.data(), preds.size());
+      if (bad != npos) fail_nan(bad);
+      check_targets(target.data(), target.size());
+      if (opts_.scores == Scores::probabilities) check_probabilities(preds.data(), preds.size());
+      const bool logits = read_as_logits(preds.data(), target.data(), N, R);
+      if (binned())
+        update_binned(preds.data(), target.data(), N, R, logits, threads);
+      else
+        update_exact(preds.data(), target.data(), N, R, logits, threads);
+    }
+  }
+
+ private:
+  [[nodiscard]] bool empty() const noexcept {
+    for (const score_list& l : lists_)
+      if (l.size() != 0) return false;
+    return true;
+  }
+
+  template <class T>
+  void check_targets(const T* t, std::size_t n) const {
+    const label_rule<T> rule(multiclass ? classes_ : 2, opts_.ignore_index);
+    for (std::size_t i = 0; i < n; ++i)
+      if (!rule.valid(t[i]) && !rule.ignored(t[i]))
+        fail_target(label_value(t[i]), i, multiclass ? classes_ : 2, !multiclass, opts_.ignore_index);
+  }
+
+  // Scores::automatic, as torchmetrics decides it per update: logits (sigmoid, softmax) when a
+  // score lies outside [0, 1] — among the kept positions for Binary and Multiclass (which drop
+  // ignored positions first), among all of them for Multilabel (which normalizes first).
+  template <class P, class T>
+  [[nodiscard]] bool read_as_logits(const P* p, const T* t, std::size_t N, std::size_t R) const {
+    if (opts_.scores != Scores::automatic) return opts_.scores == Scores::logits;
+    const label_rule<T> rule(multiclass ? classes_ : 2, opts_.ignore_index);
+    const auto outside = [](P v) { return v < P(0) || v > P(1); };
+    if constexpr (multilabel) {
+      (void)t;
+      for (std::size_t i = 0; i < N * classes_ * R; ++i)
+        if (outside(p[i])) return true;
+    } else if constexpr (multiclass) {
+      for (std::size_t n = 0; n < N; ++n)
+        for (std::size_t r = 0; r < R; ++r) {
+          if (rule.ignored(t[n * R + r])) continue;
+          for (std::size_t c = 0; c < classes_; ++c)
+            if (outside(p[(n * classes_ + c) * R + r])) return true;
+        }
+    } else {
+      for (std::size_t i = 0; i < R; ++i)
+        if (!rule.ignored(t[i]) && outside(p[i])) return true;
+    }
+    return false;
+  }
+
+  // Calls f(class, score, target 0/1) for every kept (position, class), in the order of the
+  // flat arrays, over samples [n0, n1). Multiclass scores are probabilities (softmax when
+  // `logits`); binary and multilabel scores stay as they are (logits ranked as logits).
+  template <class P, class T, class F>
+  void for_each_score(const P* p, const T* t, std::size_t n0, std::size_t n1, std::size_t R,
+                      bool logits, F&& f) const {
+    const label_rule<T> rule(multiclass ? classes_ : 2, opts_.ignore_index);
+    if constexpr (multiclass) {
+      const std::size_t C = classes_;
+      std::vector<double> prob(C);
+      for (std::size_t n = n0; n < n1; ++n)
+        for (std::size_t r = 0; r < R; ++r) {
+          const T tv = t[n * R + r];
+          if (rule.ignored(tv)) continue;
+          const std::size_t label = static_cast<std::size_t>(label_bits(tv));
+          const P* s = p + n * C * R + r;
+          if (logits) {
+            softmax(s, R, prob);
+          } else {
+            for (std::size_t c = 0; c < C; ++c) prob[c] = static_cast<double>(s[c * R]);
+          }
+          for (std::size_t c = 0; c < C; ++c) f(c, prob[c], c == label ? 1u : 0u);
+        }
+    } else {
+      const std::size_t L = classes_;
+      for (std::size_t n = n0; n < n1; ++n)
+        for (std::size_t c = 0; c < L; ++c)
+          for (std::size_t r = 0; r < R; ++r) {
+            const std::size_t i = (n * L + c) * R + r;
+            if (rule.ignored(t[i])) continue;
+            f(c, static_cast<double>(p[i]), label_bits(t[i]) != 0 ? 1u : 0u);
+          }
+    }
+  }
+
+  // Softmax over C scores with stride R, in double: exp(x - max) / sum. A +inf score shares
+  // the whole mass with the other +inf scores (exp(inf - inf) would be NaN).
+  template <class P>
+  static void softmax(const P* s, std::size_t R, std::vector<double>& prob) {
+    const std::size_t C = prob.size();
+    double m = -std::numeric_limits<double>::infinity();
+    for (std::size_t c = 0; c < C; ++c) m = std::max(m, static_cast<double>(s[c * R]));
+    if (std::isinf(m)) {
+      // All -inf (uniform) or some +inf (those share the mass).
+      std::size_t k = 0;
+      for (std::size_t c = 0; c < C; ++c) k += static_cast<double>(s[c * R]) == m ? 1 : 0;
+      for (std::size_t c = 0; c < C; ++c)
+        prob[c] = static_cast<double>(s[c * R]) == m ? 1.0 / static_cast<double>(k) : 0.0;
+      return;
+    }
+    double sum = 0;
+    for (std::size_t c = 0; c < C; ++c) sum += prob[c] = std::exp(static_cast<double>(s[c * R]) - m);
+    for (std::size_t c = 0; c < C; ++c) prob[c] /= sum;
+  }
+
+  template <class P, class T>
+  void update_binned(const P* p, const T* t, std::size_t N, std::size_t R, bool logits,
+                     std::size_t threads) {
+    const std::size_t T1 = th_.size() + 1;
+    const bool logit_buckets = logits && !multiclass;
+    // Binary has one sample of R positions: split it into slices of whole positions.
+    const std::size_t items = binary ? R : N;
+    const std::size_t chunks = chunk_count(items, N * R * classes_, threads);
+    std::vector<std::vector<std::uint64_t>> local(chunks);
+    for (auto& l : local) assign_zeros(l, counts_.size(), "update (split the batch)");
+    for_each_chunk(items, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
+      std::uint64_t* out = local[k].data();
+      const auto count = [&](std::size_t c, double s, unsigned tg) {
+        const std::size_t bucket = logit_buckets ? grid_.bucket_logit(s) : grid_.bucket_prob(s);
+        ++out[(c * T1 + bucket) * 2 + tg];
+      };
+      if constexpr (binary)
+        for_each_score(p + b, t + b, 0, 1, e - b, logits, count);
+      else
+        for_each_score(p, t, b, e, R, logits, count);
+    });
+    for (const auto& l : local)
+      for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += l[i];
+  }
+
+  template <class P, class T>
+  void update_exact(const P* p, const T* t, std::size_t N, std::size_t R, bool logits,
+                    std::size_t threads) {
+    // Binary and multilabel logits are kept as logits; probabilities join a logit state as
+    // logit(p) (and a logit update turns a probability state into logits first).
+    const bool to_logit_space = !multiclass && (logits || logit_space_);
+    const std::size_t items = binary ? R : N;
+    const std::size_t chunks = chunk_count(items, N * R * classes_, threads);
+    std::vector<std::vector<score_list>> parts(chunks, std::vector<score_list>(lists_.size()));
+    for_each_chunk(items, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
+      std::vector<score_list>& out = parts[k];
+      const auto keep = [&](std::size_t c, double s, unsigned tg) {
+        out[2 * c + tg].push(to_logit_space && !logits ? logit_of(s) : s);
+      };
+      if constexpr (binary)
+        for_each_score(p + b, t + b, 0, 1, e - b, logits, keep);
+      else
+        for_each_score(p, t, b, e, R, logits, keep);
+    });
+    std::vector<score_list> batch = std::move(parts[0]);
+    for (std::size_t k = 1; k < chunks; ++k)
+      for (std::size_t i = 0; i < batch.size(); ++i) batch[i].append_all(parts[k][i]);
+    if (to_logit_space && !logit_space_ && !empty()) {
+      std::vector<score_list> converted;
+      for (const score_list& l : lists_) converted.push_back(l.mapped(logit_of));
+      for (std::size_t i = 0; i < converted.size(); ++i) converted[i].append_all(batch[i]);
+      lists_.swap(converted);
+      logit_space_ = true;
+      return;
+    }
+    append_lists(batch, to_logit_space);
+  }
+
+  // Appends lists of the same layout, all or nothing.
+  void append_lists(const std::vector<score_list>& more, bool logit_space) {
+    std::vector<std::vector<double>> widened(lists_.size());
+    for (std::size_t i = 0; i < lists_.size(); ++i) lists_[i].reserve_for(more[i], widened[i]);
+    for (std::size_t i = 0; i < lists_.size(); ++i) lists_[i].append(more[i], widened[i]);
+    logit_space_ = logit_space_ || logit_space;
+  }
+
+  options_type opts_;
+  Thresholds th_;
+  threshold_grid grid_;
+  std::size_t classes_ = 1;
+  std::vector<std::uint64_t> counts_;  // binned
+  std::vector<score_list> lists_;      // exact: [class][target 0 / 1]
+  bool logit_space_ = false;           // exact: the kept scores are logits
+};
+
+}  // namespace detail
+TALLY_NAMESPACE_END
+
+#endif  // TALLY_DETAIL_RANKING_CORE_HPP
