@@ -1,8 +1,10 @@
 // SVG pictures of an evaluation with <tally/svg.hpp> (standard library only, no plotting
-// dependency): the confusion matrix as a heatmap, the per-class F1 as a bar chart.
+// dependency): the confusion matrix as a heatmap, the per-class F1 as a bar chart, and a binary
+// detector's ROC and precision-recall curves.
 //
-// usage: svg_output [directory]     writes confusion_matrix.svg and f1_per_class.svg there
-//                                   (default: the current directory); open them in a browser.
+// usage: svg_output [directory]     writes confusion_matrix.svg, f1_per_class.svg, roc.svg and
+//                                   pr.svg there (default: the current directory); open them in
+//                                   a browser.
 #include <tally/svg.hpp>
 #include <tally/tally.hpp>
 
@@ -46,6 +48,11 @@ const std::vector<std::uint8_t> preds = {4, 4, 4, 4, 4, 4, 4, 4,  //
                                          1, 0, 0, 0, 0, 0, 0, 0,  //
                                          0, 0, 0, 0, 0, 0, 0, 0};
 
+// A detector's "is there a car in this window?" scores for 12 windows, and the truth.
+const std::vector<float> car_scores = {0.95f, 0.9f, 0.8f, 0.75f, 0.7f,  0.6f,
+                                       0.55f, 0.4f, 0.3f, 0.2f,  0.15f, 0.05f};
+const std::vector<int> car_present = {1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 0};
+
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -80,11 +87,24 @@ int main(int argc, char** argv) {
   for (std::size_t c = 0; c < class_names.size(); ++c)
     std::printf("%-10s %.4f\n", class_names[c].c_str(), f1_per_class[c]);
 
+  // The detector's curves, at every distinct score (Thresholds::exact(), the default).
+  tally::BinaryROC roc({});
+  tally::BinaryPrecisionRecallCurve pr({});
+  tally::BinaryAUROC auroc({});
+  roc.update(car_scores, car_present);
+  pr.update(car_scores, car_present);
+  auroc.update(car_scores, car_present);
+  std::printf("car detector AUROC %.4f\n", auroc.compute().value());
+
   // Rows = target, columns = prediction; each cell shows its count, coloured by its share of
   // the row. The bar chart's axis is [0, 1] for scores; a NaN (undefined) class would be "n/a".
+  // The ROC legend gives the area under the curve drawn, the AUROC printed above.
   const bool ok =
       write_file(dir + "confusion_matrix.svg", tally::svg::confusion_matrix(cm, class_names)) &&
       write_file(dir + "f1_per_class.svg",
-                 tally::svg::bar_chart(f1_per_class, class_names, "F1 per class"));
+                 tally::svg::bar_chart(f1_per_class, class_names, "F1 per class")) &&
+      write_file(dir + "roc.svg", tally::svg::roc_curve(roc.compute(), "Car detector: ROC")) &&
+      write_file(dir + "pr.svg",
+                 tally::svg::pr_curve(pr.compute(), "Car detector: precision-recall"));
   return ok ? 0 : 1;
 }

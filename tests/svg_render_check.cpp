@@ -1,7 +1,8 @@
-// The pixel test of <tally/svg.hpp>: headless Chromium renders a heatmap and a bar chart to PNG,
-// libpng reads them back, and the pixels must show what the documents claim. The positions come
-// from the layouts the pictures were drawn with (tally::svg::detail::layout_heatmap and
-// layout_bars), so nothing here repeats the geometry.
+// The pixel test of <tally/svg.hpp>: headless Chromium renders a heatmap, a bar chart, an ROC
+// and a precision-recall curve to PNG, libpng reads them back, and the pixels must show what the
+// documents claim. The positions come from the layouts the pictures were drawn with
+// (tally::svg::detail::layout_heatmap, layout_bars and layout_curves), so nothing here repeats
+// the geometry.
 //
 // usage: tally_svg_render_check <chromium> <output directory>
 //   exit 0: passed; 1: failed; 77: skipped (no Chromium given, or built without libpng), which
@@ -13,7 +14,9 @@
 // diagonal matrix is darker, in every channel, than an off-diagonal cell of its row; an empty
 // row is white; the count on a dark cell is drawn in white and the one on a light cell in dark
 // ink; the colour scale runs dark (top) to white (bottom); a bar is filled with the bar colour,
-// the area above a short bar and the slot of a NaN value are white.
+// the area above a short bar and the slot of a NaN value are white; ROC and precision-recall
+// curves are drawn in their colours where their points say, the ROC chance diagonal in grey, the
+// legend samples in the curves' colours, and the plot away from every line is white.
 #include <tally/svg.hpp>
 #include <tally/tally.hpp>
 
@@ -269,6 +272,84 @@ void check_bars(const std::string& chromium, const fs::path& dir) {
   check(grey >= 4, "\"n/a\" drawn in the NaN slot: " + std::to_string(grey) + " grey pixels");
 }
 
+// How many pixels of the (2 r + 1)^2 box around (x, y) are within `tolerance` of c in every
+// channel: a 2 px antialiased line passing through the box has a few.
+int near_count(const image& img, double fx, double fy, int r, rgb c, int tolerance) {
+  const double x = std::round(fx), y = std::round(fy);
+  return img.count(x - r, y - r, x + r + 1, y + r + 1,
+                   [&](rgb p) { return near(p, c, tolerance); });
+}
+
+// Renders one curve picture; the layout, or nothing when rendering failed (already reported).
+bool render_curves(const std::string& chromium, const fs::path& dir, const std::string& name,
+                   const std::string& svg_text, const tally::svg::detail::curve_layout& l,
+                   image& img) {
+  const fs::path svg = dir / (name + ".svg"), png = dir / (name + ".png");
+  write(svg, svg_text);
+  if (!render(chromium, dir, svg, png, l.width, l.height) || !read_png(png, img)) {
+    check(false, name + " rendered and decoded");
+    return false;
+  }
+  const bool size_ok =
+      img.width == static_cast<int>(l.width) && img.height == static_cast<int>(l.height);
+  check(size_ok, name + " PNG is " + std::to_string(img.width) + " x " +
+                     std::to_string(img.height) + ", the document is " +
+                     std::to_string(static_cast<int>(l.width)) + " x " +
+                     std::to_string(static_cast<int>(l.height)));
+  return size_ok;
+}
+
+void check_curves(const std::string& chromium, const fs::path& dir) {
+  using tally::svg::detail::curve_colour;
+  // Two ROC curves: a good one through (0.2, 0.8), a poor one through (0.6, 0.4).
+  const std::vector<tally::RocCurve> roc = {{{0, 0.2, 1}, {0, 0.8, 1}, {}},
+                                            {{0, 0.6, 1}, {0, 0.4, 1}, {}}};
+  const std::vector<std::string> names = {"good", "poor"};
+  const auto rl = tally::svg::detail::layout_curves(
+      tally::svg::detail::roc_set(roc.data(), roc.size(), names), "ROC");
+  image img;
+  if (render_curves(chromium, dir, "roc", tally::svg::roc_curve(roc, names, "ROC"), rl, img)) {
+    const auto at = [&](double x, double y, rgb c, int tolerance) {
+      return near_count(img, rl.x_of(x), rl.y_of(y), 2, c, tolerance);
+    };
+    // Half way along each curve's first segment, its colour.
+    const int good = at(0.1, 0.4, curve_colour(0), 40), poor = at(0.3, 0.2, curve_colour(1), 40);
+    check(good >= 2,
+          "ROC curve 0 drawn in its colour at (0.1, 0.4): " + std::to_string(good) + " pixels");
+    check(poor >= 2,
+          "ROC curve 1 drawn in its colour at (0.3, 0.2): " + std::to_string(poor) + " pixels");
+    check(at(0.3, 0.2, curve_colour(0), 40) == 0, "no colour of curve 0 on curve 1 at (0.3, 0.2)");
+    // The chance diagonal at (0.85, 0.85), grey and darker than the grid lines (#e4e4e4).
+    const int chance = near_count(img, rl.x_of(0.85), rl.y_of(0.85), 4, rgb{180, 180, 180}, 35);
+    check(chance >= 2,
+          "chance diagonal drawn in grey at (0.85, 0.85): " + std::to_string(chance) + " pixels");
+    const rgb empty = img.mean(rl.x_of(0.9), rl.y_of(0.1));
+    check(is_white(empty),
+          "ROC plot at (0.9, 0.1), away from every line, is white: " + text(empty));
+    // The legend samples, in the curves' colours.
+    for (std::size_t i = 0; i < 2; ++i) {
+      const int n = near_count(img, rl.legend_x + rl.legend_sample / 2, rl.legend_row_y(i), 2,
+                               curve_colour(i), 40);
+      check(n >= 4, "legend sample " + std::to_string(i) +
+                        " in its curve's colour: " + std::to_string(n) + " pixels");
+    }
+  }
+
+  // A precision-recall curve with a binned curve's NaN point, which is left out.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const tally::PrCurve pr{{0.5, 0.75, nan, 1}, {1, 0.5, 0, 0}, {0, 0.5, 1}};
+  const auto pl = tally::svg::detail::layout_curves(tally::svg::detail::pr_set(&pr, 1, {}), "");
+  if (render_curves(chromium, dir, "pr", tally::svg::pr_curve(pr), pl, img)) {
+    // (1, 0.5) to (0.5, 0.75): its middle (0.75, 0.625); then on to (0, 1) along the top.
+    const int on = near_count(img, pl.x_of(0.75), pl.y_of(0.625), 2, curve_colour(0), 40);
+    check(on >= 2, "PR curve drawn at (0.75, 0.625): " + std::to_string(on) + " pixels");
+    const int mid = near_count(img, pl.x_of(0.25), pl.y_of(0.875), 2, curve_colour(0), 40);
+    check(mid >= 2, "PR curve drawn at (0.25, 0.875): " + std::to_string(mid) + " pixels");
+    const rgb below = img.mean(pl.x_of(0.5), pl.y_of(0.3));
+    check(is_white(below), "PR plot under the curve at (0.5, 0.3) is white: " + text(below));
+  }
+}
+
 }  // namespace
 #endif  // TALLY_SVG_RENDER_PNG
 
@@ -289,6 +370,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   check_heatmap(chromium, dir);
   check_bars(chromium, dir);
+  check_curves(chromium, dir);
   std::printf("%s: %d failed check(s); files in %s\n", failures ? "FAILED" : "passed", failures,
               dir.string().c_str());
   return failures ? 1 : 0;

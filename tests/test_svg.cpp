@@ -584,6 +584,258 @@ TEST_CASE("svg::bar_chart draws a per-class F1 (Average::none)", "[svg]") {
   CHECK(texts(d.all("text", "value")) == std::vector<std::string>{"0.750", "0.500", "0.750"});
 }
 
+// ---- curves ------------------------------------------------------------------------------------
+
+// A polyline's points attribute as (x, y) pairs.
+std::vector<std::pair<double, double>> polyline_points(const element& e) {
+  std::vector<std::pair<double, double>> out;
+  const std::string s = e.get("points");
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t comma = s.find(',', i);
+    REQUIRE(comma != std::string::npos);
+    std::size_t end = s.find(' ', comma);
+    if (end == std::string::npos) end = s.size();
+    out.emplace_back(std::stod(s.substr(i, comma - i)),
+                     std::stod(s.substr(comma + 1, end - comma - 1)));
+    i = end + 1;
+  }
+  return out;
+}
+
+// The unit square of a curve picture, read from its frame: x, y (top left) and side.
+struct unit_square {
+  double x = 0, y = 0, size = 0;
+};
+
+unit_square plot_frame(const document& d) {
+  const auto frames = d.all("rect", "plot");
+  REQUIRE(frames.size() == 1);
+  unit_square u{std::stod(frames[0]->get("x")), std::stod(frames[0]->get("y")),
+                std::stod(frames[0]->get("width"))};
+  CHECK(frames[0]->get("height") == frames[0]->get("width"));
+  return u;
+}
+
+void check_points(const element& polyline, const unit_square& u,
+                  const std::vector<std::pair<double, double>>& values) {
+  const auto points = polyline_points(polyline);
+  REQUIRE(points.size() == values.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    INFO("point " << i << ": (" << values[i].first << ", " << values[i].second << ")");
+    CHECK_THAT(points[i].first, Catch::Matchers::WithinAbs(u.x + u.size * values[i].first, 0.006));
+    CHECK_THAT(points[i].second,
+               Catch::Matchers::WithinAbs(u.y + u.size * (1 - values[i].second), 0.006));
+  }
+}
+
+TEST_CASE("svg::roc_curve: points map into the unit square, NaN points are left out, AUC shown",
+          "[svg]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  const tally::RocCurve c{{0, 0.25, nan, 0.5, inf, 1}, {0, 0.5, 0.7, nan, 0.9, 1}, {}};
+  const std::string svg = tally::svg::roc_curve(c, "Val & test");
+  const document d = parse_svg(svg);
+  CHECK(d.elements[d.elements[0].children[0]].text == "Val & test (1 curve)");
+  CHECK(contains(svg, ">Val &amp; test<"));
+  const unit_square u = plot_frame(d);
+  const auto l =
+      tally::svg::detail::layout_curves(tally::svg::detail::roc_set(&c, 1, {}), "Val & test");
+  CHECK(u.x == l.plot_x);
+  CHECK(u.y == l.plot_y);
+  CHECK(u.size == 300);
+  const auto curves = d.all("polyline", "curve");
+  REQUIRE(curves.size() == 1);
+  // (0, 0), (0.25, 0.5), (1, 1): the three points without a NaN or an infinity.
+  check_points(*curves[0], u, {{0, 0}, {0.25, 0.5}, {1, 1}});
+  // By hand: the square's bottom left corner, 75 px right and 150 px up from it, its top right.
+  const auto p = polyline_points(*curves[0]);
+  CHECK(p[1].first == u.x + 75);
+  CHECK(p[1].second == u.y + 150);
+  CHECK(curves[0]->get("stroke") == "#2171b5");  // the bar chart's blue
+  // Trapezoids over the drawn points: 0.25 * 0.5 / 2 + 0.75 * 1.5 / 2 = 0.625.
+  CHECK(texts(d.all("text", "legend")) == std::vector<std::string>{"ROC curve (AUC 0.625)"});
+  REQUIRE(curves[0]->children.size() == 1);
+  CHECK(d.elements[curves[0]->children[0]].text == "ROC curve (AUC 0.625)");
+  // The chance diagonal from (0, 0) to (1, 1), and its legend entry.
+  const auto chance = d.all("line", "chance");
+  REQUIRE(chance.size() == 1);
+  CHECK(std::stod(chance[0]->get("x1")) == u.x);
+  CHECK(std::stod(chance[0]->get("y1")) == u.y + u.size);
+  CHECK(std::stod(chance[0]->get("x2")) == u.x + u.size);
+  CHECK(std::stod(chance[0]->get("y2")) == u.y);
+  CHECK(texts(d.all("text", "chance-label")) == std::vector<std::string>{"chance (AUC 0.500)"});
+  // Axes 0 to 1 with ticks every 0.2 and captions.
+  const std::vector<std::string> ticks = {"0.0", "0.2", "0.4", "0.6", "0.8", "1.0"};
+  CHECK(texts(d.all("text", "x-tick")) == ticks);
+  CHECK(texts(d.all("text", "y-tick")) == ticks);
+  CHECK(contains(svg, ">False positive rate<"));
+  CHECK(contains(svg, ">True positive rate<"));
+  // Values outside [0, 1] are drawn on the frame.
+  const tally::RocCurve out{{-0.5, 2}, {0.5, 1.5}, {}};
+  check_points(*parse_svg(tally::svg::roc_curve(out)).all("polyline", "curve")[0],
+               plot_frame(parse_svg(tally::svg::roc_curve(out))), {{0, 0.5}, {1, 1}});
+}
+
+TEST_CASE("svg::roc_curve: one polyline and legend entry per curve, names escaped", "[svg]") {
+  const tally::RocCurve a{{0, 0, 1}, {0, 1, 1}, {}}, b{{0, 1}, {0, 1}, {}},
+      c{{0, 0.5, 1}, {0, 0.5, 1}, {}};
+  const std::string long_name(40, 'n');
+  const std::vector<std::string> names = {"a&b", "<c>", long_name};
+  const std::string svg = tally::svg::roc_curve({a, b, c}, names, "ROC");
+  const document d = parse_svg(svg);
+  CHECK(d.elements[d.elements[0].children[0]].text == "ROC (3 curves)");
+  const auto curves = d.all("polyline", "curve");
+  REQUIRE(curves.size() == 3);
+  const auto legend = d.all("text", "legend");
+  REQUIRE(legend.size() == 3);
+  CHECK(texts(legend) ==
+        std::vector<std::string>{"a&b (AUC 1.000)", "<c> (AUC 0.500)",
+                                 std::string(31, 'n') + "\xE2\x80\xA6 (AUC 0.500)"});
+  CHECK(d.all("text", "chance-label").size() == 1);
+  CHECK(contains(svg, ">a&amp;b (AUC 1.000)<"));
+  CHECK(contains(svg, ">&lt;c&gt; (AUC 0.500)<"));
+  CHECK(!contains(svg, "<c>"));
+  // The cut name is whole in the legend entry's tooltip and in the curve's.
+  REQUIRE(legend[2]->children.size() == 1);
+  CHECK(d.elements[legend[2]->children[0]].text == long_name);
+  CHECK(d.elements[curves[2]->children[0]].text == long_name + " (AUC 0.500)");
+  // Each curve has its own colour, and its legend sample has it too.
+  const auto samples = [&] {
+    std::vector<std::string> out;
+    for (const element* e : d.all("line"))
+      if (e->get("stroke-width") == "2") out.push_back(e->get("stroke"));
+    return out;
+  }();
+  const std::vector<std::string> strokes = {curves[0]->get("stroke"), curves[1]->get("stroke"),
+                                            curves[2]->get("stroke")};
+  CHECK(samples == strokes);
+  CHECK(strokes[0] != strokes[1]);
+  CHECK(strokes[1] != strokes[2]);
+  CHECK(strokes[0] != strokes[2]);
+
+  // Without names: the indices. Twelve curves: twelve entries (and the chance line); the
+  // colours repeat after ten, dashed.
+  const document plain = parse_svg(tally::svg::roc_curve(std::vector<tally::RocCurve>(12, c)));
+  const auto entries = texts(plain.all("text", "legend"));
+  // A vector of one curve (a micro or macro average) is not class 0.
+  CHECK(texts(parse_svg(tally::svg::roc_curve(std::vector<tally::RocCurve>{c}))
+                  .all("text", "legend")) == std::vector<std::string>{"ROC curve (AUC 0.500)"});
+  CHECK(texts(parse_svg(tally::svg::pr_curve(std::vector<tally::PrCurve>(1)))
+                  .all("text", "legend")) == std::vector<std::string>{"PR curve (no points)"});
+  REQUIRE(entries.size() == 12);
+  CHECK(entries[0] == "0 (AUC 0.500)");
+  CHECK(entries[11] == "11 (AUC 0.500)");
+  const auto lines = plain.all("polyline", "curve");
+  REQUIRE(lines.size() == 12);
+  CHECK(lines[10]->get("stroke") == lines[0]->get("stroke"));
+  CHECK(lines[10]->get("stroke-dasharray") == "7 3");
+  CHECK(lines[9]->get("stroke-dasharray").empty());
+  // The legend fits: the document is tall enough for 13 rows.
+  const auto set = tally::svg::detail::roc_set(std::vector<tally::RocCurve>(12, c).data(), 12, {});
+  const auto l = tally::svg::detail::layout_curves(set, "");
+  CHECK(l.rows == 13);
+  CHECK(l.legend_y + 13 * l.legend_row <= l.height);
+  CHECK(plain.elements[0].get("height") == std::to_string(static_cast<int>(l.height)));
+}
+
+TEST_CASE("svg::roc_curve and pr_curve: empty and all-NaN curves draw no points, bad input throws",
+          "[svg]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const document empty = parse_svg(tally::svg::roc_curve(tally::RocCurve{}));
+  REQUIRE(empty.all("polyline", "curve").size() == 1);
+  CHECK(empty.all("polyline", "curve")[0]->get("points").empty());
+  CHECK(texts(empty.all("text", "legend")) == std::vector<std::string>{"ROC curve (no points)"});
+  // One point: drawn, but no area.
+  const document one = parse_svg(tally::svg::roc_curve(tally::RocCurve{{0}, {0}, {1}}));
+  CHECK(texts(one.all("text", "legend")) == std::vector<std::string>{"ROC curve"});
+  const tally::PrCurve nans{{nan, nan, 1}, {nan, nan, nan}, {0.2, 0.7}};
+  const document all_nan = parse_svg(tally::svg::pr_curve(nans));
+  CHECK(all_nan.all("polyline", "curve")[0]->get("points").empty());
+  CHECK(texts(all_nan.all("text", "legend")) == std::vector<std::string>{"PR curve (no points)"});
+  // An empty curve beside a full one.
+  const tally::PrCurve full{{0.5, 1}, {1, 0}, {0.3}};
+  const document mixed = parse_svg(tally::svg::pr_curve({tally::PrCurve{}, full}, {"x", "y"}));
+  CHECK(texts(mixed.all("text", "legend")) == std::vector<std::string>{"x (no points)", "y"});
+
+  using tally_test::error_message;
+  const std::string none =
+      error_message([] { (void)tally::svg::roc_curve(std::vector<tally::RocCurve>{}); });
+  CHECK(contains(none, "tally::svg::roc_curve"));
+  CHECK(contains(none, "no curve to draw"));
+  CHECK(contains(error_message([] { (void)tally::svg::pr_curve(std::vector<tally::PrCurve>{}); }),
+                 "tally::svg::pr_curve"));
+  const std::string names = error_message([&] {
+    (void)tally::svg::pr_curve({full, full, full}, {"a", "b"});
+  });
+  CHECK(contains(names, "tally::svg::pr_curve"));
+  CHECK(contains(names, "class_names has 2 names, the result has 3 classes"));
+  const std::string pairs = error_message([] {
+    (void)tally::svg::roc_curve({tally::RocCurve{}, tally::RocCurve{{0, 0.5, 1}, {0, 1}, {}}});
+  });
+  CHECK(contains(pairs, "curve 1 has 3 fpr and 2 tpr values"));
+  CHECK(contains(error_message([] {
+                   (void)tally::svg::pr_curve(tally::PrCurve{{1}, {}, {}});
+                 }),
+                 "curve 0 has 0 recall and 1 precision values"));
+}
+
+TEST_CASE("svg::pr_curve: recall on x, precision on y, a binned curve's 0 / 0 left out", "[svg]") {
+  // Thresholds 0, 0.5, 1: at 0 all four positive (precision 2/4, recall 2/2); at 0.5 the 0.6 and
+  // 0.8 (1/2, 1/2); at 1 none (precision 0 / 0 = NaN, recall 0); then (recall 0, precision 1).
+  tally::BinaryPrecisionRecallCurve pr({}, tally::Thresholds::values({0, 0.5, 1}));
+  pr.update(std::vector<float>{0.1f, 0.4f, 0.6f, 0.8f}, std::vector<int>{0, 1, 0, 1});
+  const tally::PrCurve c = pr.compute();
+  REQUIRE(c.precision.size() == 4);
+  REQUIRE(std::isnan(c.precision[2]));
+  const std::string svg = tally::svg::pr_curve(c);
+  const document d = parse_svg(svg);
+  CHECK(d.elements[d.elements[0].children[0]].text == "Precision-recall curve (1 curve)");
+  const unit_square u = plot_frame(d);
+  const auto curves = d.all("polyline", "curve");
+  REQUIRE(curves.size() == 1);
+  check_points(*curves[0], u, {{1, 0.5}, {0.5, 0.5}, {0, 1}});
+  // (recall 1, precision 0.5) by hand: the square's right edge, half way up.
+  const auto p = polyline_points(*curves[0]);
+  CHECK(p[0].first == u.x + 300);
+  CHECK(p[0].second == u.y + 150);
+  CHECK(texts(d.all("text", "legend")) == std::vector<std::string>{"PR curve"});
+  CHECK(d.all("line", "chance").empty());
+  CHECK(d.all("text", "chance-label").empty());
+  CHECK(contains(svg, ">Recall<"));
+  CHECK(contains(svg, ">Precision<"));
+}
+
+TEST_CASE("svg::roc_curve: per-class curves of MulticlassROC, each AUC the class's AUROC",
+          "[svg]") {
+  // 6 samples, 3 classes: softmax-free probabilities, rows sum to 1.
+  const std::vector<float> probs = {0.7f, 0.2f, 0.1f, 0.3f, 0.4f, 0.3f, 0.2f, 0.2f, 0.6f,
+                                    0.5f, 0.3f, 0.2f, 0.1f, 0.8f, 0.1f, 0.3f, 0.3f, 0.4f};
+  const std::vector<int> labels = {0, 1, 2, 1, 1, 0};
+  tally::Multiclass::Options o;
+  o.num_classes = 3;
+  o.average = tally::Average::none;
+  tally::MulticlassROC roc(o);
+  tally::MulticlassAUROC auroc(o);
+  const auto p = tally_test::view_of(probs, tally::Shape{6, 3});
+  roc.update(p, tally_test::view_of(labels));
+  auroc.update(p, tally_test::view_of(labels));
+  const std::vector<tally::RocCurve> curves = roc.compute();
+  const tally::Result areas = auroc.compute();
+  REQUIRE(curves.size() == 3);
+  const document d = parse_svg(tally::svg::roc_curve(curves, {"road", "car", "sky"}));
+  const auto legend = texts(d.all("text", "legend"));
+  REQUIRE(legend.size() == 3);
+  const std::vector<std::string> names = {"road", "car", "sky"};
+  for (std::size_t k = 0; k < 3; ++k) {
+    std::string want = names[k] + " (AUC ";
+    tally::svg::detail::put_fixed(want, areas[k], 3);
+    CHECK(legend[k] == want + ")");
+    const auto polylines = d.all("polyline", "curve");
+    CHECK(polyline_points(*polylines[k]).size() == curves[k].fpr.size());
+  }
+}
+
 struct svg_decimal_comma : std::numpunct<char> {
   char do_decimal_point() const override { return ','; }
   std::string do_grouping() const override { return "\3"; }
@@ -596,8 +848,10 @@ TEST_CASE("svg numbers do not follow the global locale (decimal comma, grouping)
   const tally::Result r(tally::Shape{2}, {0.5, 12345.25});
   tally::MulticlassConfusionMatrix cm(three_classes());
   cm.update(case_preds, case_target);
+  const tally::RocCurve roc{{0, 0.25, 1}, {0, 0.5, 1}, {}};
   const std::string bars_before = tally::svg::bar_chart(r),
-                    cm_before = tally::svg::confusion_matrix(cm);
+                    cm_before = tally::svg::confusion_matrix(cm),
+                    roc_before = tally::svg::roc_curve(roc);
   const std::locale old =
       std::locale::global(std::locale(std::locale::classic(), new svg_decimal_comma));
   const std::string old_c = std::setlocale(LC_ALL, nullptr);
@@ -608,12 +862,15 @@ TEST_CASE("svg numbers do not follow the global locale (decimal comma, grouping)
       break;
     }
   const std::string bars_after = tally::svg::bar_chart(r),
-                    cm_after = tally::svg::confusion_matrix(cm);
+                    cm_after = tally::svg::confusion_matrix(cm),
+                    roc_after = tally::svg::roc_curve(roc);
   std::setlocale(LC_ALL, old_c.c_str());
   std::locale::global(old);
   if (!c_comma) WARN("no decimal-comma C locale installed: only the C++ global locale was changed");
   CHECK(bars_after == bars_before);
   CHECK(cm_after == cm_before);
+  CHECK(roc_after == roc_before);
+  CHECK(contains(roc_before, ">ROC curve (AUC 0.625)<"));
   CHECK(contains(bars_before, ">0.500<"));
   CHECK(contains(bars_before, ">12345<"));
 }

@@ -1,5 +1,6 @@
 // tally/svg.hpp — SVG pictures of results, with the standard library alone: a confusion-matrix
-// heatmap and a per-class bar chart, each a complete standalone document.
+// heatmap, a per-class bar chart, ROC and precision-recall curves, each a complete standalone
+// document.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_SVG_HPP
 #define TALLY_SVG_HPP
@@ -11,6 +12,7 @@
 //     std::ofstream("cm.svg") << tally::svg::confusion_matrix(cm, {"road", "car", "sky"});
 //     std::ofstream("f1.svg") << tally::svg::bar_chart(f1_per_class.compute(),
 //                                                      {"road", "car", "sky"}, "F1 per class");
+//     std::ofstream("roc.svg") << tally::svg::roc_curve(binary_roc.compute());
 //
 // confusion_matrix(): rows = target (true class), columns = prediction, as compute() lays them
 // out. Each cell shows its count, read from counts() (exact whatever the metric's normalize
@@ -25,11 +27,23 @@
 // e.g. a class absent from preds and target) draws no bar and the label "n/a"; infinities draw
 // no bar and the label "inf" or "-inf". Each bar is labelled with its value.
 //
+// roc_curve(), pr_curve(): one polyline per curve (a RocCurve or PrCurve, or a vector of them,
+// e.g. one per class with Average::none) on a 300 px unit square with ticks every 0.2: ROC
+// plots tpr over fpr with the dashed chance diagonal, PR plots precision over recall. Points are
+// joined in their order; a point with a NaN or infinite coordinate (a binned PR curve's 0 / 0) is
+// left out, values outside [0, 1] are drawn at the edge. The legend names each curve in its
+// colour (ten colours, the first the bar colour, then again dashed); a ROC entry adds the
+// trapezoidal area under the drawn points, "(AUC 0.875)": BinaryAUROC's value (without max_fpr) for
+// a binary curve and each class's AUROC for per-class curves (for a macro-averaged curve the area
+// under that curve, not the mean of the classes' AUROC). PR entries show no area: average precision
+// is a step sum, not the area under the lines. A curve without finite points is "(no points)".
+//
 // Sizing: fixed 40 px cells and bar slots, so the picture grows linearly with C (C = 150 gives a
 // heatmap of about 6300 x 6300 px, about 250 bytes per cell); names get the room their estimated
 // width needs, and names longer than 32 characters are cut with an ellipsis (the full name is in
 // the tooltip). Class names are XML-escaped; control characters become spaces and bytes that are
 // not UTF-8 become U+FFFD, so any name gives a well-formed document. No class_names: "0", "1", ...
+// (one curve alone: "ROC curve" or "PR curve").
 // Numbers are written without locales (std::to_chars and scaled integers): a program running
 // under a locale with a decimal comma still writes "0.5".
 
@@ -42,6 +56,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "confusion_matrix.hpp"
@@ -50,6 +65,7 @@
 #include "options.hpp"
 #include "result.hpp"
 #include "tensor_view.hpp"
+#include "thresholds.hpp"
 
 TALLY_NAMESPACE_BEGIN
 
@@ -681,6 +697,279 @@ inline void check_bar_input(const Result& per_class) {
 
 inline constexpr rgb bar_colour = ramp_stops[3];
 
+// ---- curves: ROC and precision-recall ----------------------------------------------------------
+
+struct point {
+  double x, y;
+};
+
+// What a curve picture draws: each curve's finite points in the given order (a point with a NaN
+// or infinite coordinate is left out), its name, and what its legend entry adds to the name.
+struct curve_set {
+  bool roc = false;  // ROC: the chance diagonal and the AUC; else precision-recall
+  std::vector<std::vector<point>> points;
+  std::vector<std::string> labels;
+  std::vector<std::string> notes;  // " (AUC 0.875)", " (no points)" or nothing
+};
+
+inline void check_curve_count(std::size_t curves, const char* function) {
+  if (curves == 0)
+    tally::detail::fail("tally::svg::", function,
+                        ": the vector of curves is empty: no curve to draw");
+}
+
+// The finite points (x[i], y[i]), in order; x and y must have one value per point.
+[[nodiscard]] inline std::vector<point> finite_points(const std::vector<double>& x,
+                                                      const std::vector<double>& y,
+                                                      const char* function, std::size_t curve,
+                                                      const char* x_name, const char* y_name) {
+  if (x.size() != y.size())
+    tally::detail::fail("tally::svg::", function, ": curve ", curve, " has ", x.size(), " ", x_name,
+                        " and ", y.size(), " ", y_name, " values; they must pair up");
+  std::vector<point> out;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) out.push_back({x[i], y[i]});
+  return out;
+}
+
+// The trapezoidal area under the points, in their order (as AUROC computes it).
+[[nodiscard]] inline double trapezoid_area(const std::vector<point>& p) noexcept {
+  double a = 0;
+  for (std::size_t i = 1; i < p.size(); ++i) a += (p[i].x - p[i - 1].x) * (p[i].y + p[i - 1].y) / 2;
+  return a;
+}
+
+// ROC curves: false positive rate on x, true positive rate on y, each with its trapezoidal AUC
+// when it has two points or more.
+[[nodiscard]] inline curve_set roc_set(const RocCurve* curves, std::size_t n,
+                                       const std::vector<std::string>& names) {
+  check_curve_count(n, "roc_curve");
+  curve_set s;
+  s.roc = true;
+  s.labels = n == 1 && names.empty() ? std::vector<std::string>{"ROC curve"}
+                                     : class_labels(n, names, "roc_curve");
+  for (std::size_t i = 0; i < n; ++i) {
+    s.points.push_back(finite_points(curves[i].fpr, curves[i].tpr, "roc_curve", i, "fpr", "tpr"));
+    const std::vector<point>& p = s.points.back();
+    const double auc = trapezoid_area(p);
+    std::string note;
+    if (p.empty()) {
+      note = " (no points)";
+    } else if (p.size() >= 2 && std::isfinite(auc)) {
+      note = " (AUC ";
+      put_fixed(note, auc, 3);
+      note += ')';
+    }
+    s.notes.push_back(std::move(note));
+  }
+  return s;
+}
+
+// Precision-recall curves: recall on x, precision on y. No area: average precision is a step
+// sum, not the trapezoidal area under these points.
+[[nodiscard]] inline curve_set pr_set(const PrCurve* curves, std::size_t n,
+                                      const std::vector<std::string>& names) {
+  check_curve_count(n, "pr_curve");
+  curve_set s;
+  s.labels = n == 1 && names.empty() ? std::vector<std::string>{"PR curve"}
+                                     : class_labels(n, names, "pr_curve");
+  for (std::size_t i = 0; i < n; ++i) {
+    s.points.push_back(
+        finite_points(curves[i].recall, curves[i].precision, "pr_curve", i, "recall", "precision"));
+    s.notes.push_back(s.points.back().empty() ? " (no points)" : "");
+  }
+  return s;
+}
+
+// Where a curve picture puts things: the unit square is the plot_size square at (plot_x,
+// plot_y), (0, 0) at its bottom left; legend row i is centred at legend_row_y(i), its line sample
+// from legend_x, its text at legend_text_x().
+struct curve_layout {
+  std::size_t rows = 0;  // legend rows: one per curve, and the chance line of a ROC
+  double plot_x = 0, plot_y = 0, plot_size = 300;
+  double legend_x = 0, legend_y = 0, legend_row = 18, legend_sample = 24;
+  double width = 0, height = 0;
+
+  [[nodiscard]] double x_of(double v) const noexcept { return plot_x + plot_size * v; }
+  [[nodiscard]] double y_of(double v) const noexcept { return plot_y + plot_size * (1 - v); }
+  [[nodiscard]] double legend_row_y(std::size_t i) const noexcept {
+    return legend_y + legend_row * (static_cast<double>(i) + 0.5);
+  }
+  [[nodiscard]] double legend_text_x() const noexcept { return legend_x + legend_sample + 6; }
+};
+
+inline constexpr std::string_view chance_label = "chance (AUC 0.500)";
+inline constexpr int curve_ticks = 5;  // 0, 0.2, ..., 1 on both axes
+
+[[nodiscard]] inline curve_layout layout_curves(const curve_set& s, std::string_view title) {
+  curve_layout l;
+  l.rows = s.labels.size() + (s.roc ? 1 : 0);
+  const double top = margin + (title.empty() ? 0 : title_room);
+  l.plot_x = margin + caption_room + std::ceil(text_width("0.0", value_size)) + 8;
+  l.plot_y = top + 8;  // room for the upper half of the "1.0" tick label
+  l.legend_x = l.plot_x + l.plot_size + 24;
+  l.legend_y = l.plot_y;
+  double widest = s.roc ? text_width(chance_label, name_size) : 0;
+  for (std::size_t i = 0; i < s.labels.size(); ++i)
+    widest = std::max(
+        widest, text_width(shown_name(s.labels[i]), name_size) + text_width(s.notes[i], name_size));
+  l.width = std::ceil(std::max(l.legend_text_x() + widest, margin + text_width(title, title_size)) +
+                      margin);
+  const double axis_bottom = l.plot_y + l.plot_size + 20 + caption_room;  // tick labels, caption
+  l.height = std::ceil(
+      std::max(axis_bottom, l.legend_y + static_cast<double>(l.rows) * l.legend_row) + margin);
+  return l;
+}
+
+// Curve i's colour: the bar colour, then nine more that differ in hue; from the eleventh curve
+// on they repeat, dashed in every other round.
+inline constexpr rgb curve_colours[] = {
+    bar_colour,    {230, 85, 13},  {49, 163, 84}, {203, 24, 29}, {117, 107, 177},
+    {140, 81, 10}, {197, 27, 138}, {1, 133, 113}, {99, 99, 99},  {128, 128, 0}};
+inline constexpr std::size_t curve_colour_count = sizeof curve_colours / sizeof curve_colours[0];
+
+[[nodiscard]] constexpr rgb curve_colour(std::size_t i) noexcept {
+  return curve_colours[i % curve_colour_count];
+}
+[[nodiscard]] constexpr bool curve_dashed(std::size_t i) noexcept {
+  return i / curve_colour_count % 2 == 1;
+}
+
+inline void put_curve_stroke(writer& w, std::size_t i) {
+  w.attr("stroke", curve_colour(i));
+  if (curve_dashed(i)) w.raw(" stroke-dasharray=\"7 3\"");
+}
+
+[[nodiscard]] inline std::string draw_curves(const curve_set& s, std::string_view title) {
+  const curve_layout l = layout_curves(s, title);
+  const std::size_t n = s.labels.size();
+  const double bottom = l.plot_y + l.plot_size, right = l.plot_x + l.plot_size;
+
+  writer w;
+  std::string doc_title(
+      title.empty() ? std::string_view(s.roc ? "ROC curve" : "Precision-recall curve") : title);
+  doc_title += " (";
+  put_uint(doc_title, n);
+  doc_title += n == 1 ? " curve)" : " curves)";
+  w.begin_document(l.width, l.height, doc_title);
+  w.raw(s.roc ? "<desc>True positive rate (y) against false positive rate (x), both from 0 to 1; "
+                "the dashed diagonal is chance level.</desc>\n"
+              : "<desc>Precision (y) against recall (x), both from 0 to 1.</desc>\n");
+  w.raw("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
+  if (!title.empty())
+    w.raw("<text")
+        .attr("x", margin)
+        .attr("y", margin + title_size)
+        .attr("font-size", title_size)
+        .raw(" font-weight=\"bold\">")
+        .text(title)
+        .raw("</text>\n");
+
+  // Grid lines and tick labels, 0 to 1 on both axes.
+  w.raw("<g").attr("font-size", value_size).raw(" fill=\"#444444\">\n");
+  for (int k = 0; k <= curve_ticks; ++k) {
+    const double t = static_cast<double>(k) / curve_ticks, x = l.x_of(t), y = l.y_of(t);
+    w.raw("<line").attr("x1", x).attr("y1", l.plot_y).attr("x2", x).attr("y2", bottom);
+    w.raw(" stroke=\"#e4e4e4\" stroke-width=\"1\"/>");
+    w.raw("<line").attr("x1", l.plot_x).attr("y1", y).attr("x2", right).attr("y2", y);
+    w.raw(" stroke=\"#e4e4e4\" stroke-width=\"1\"/>");
+    w.raw("<text class=\"x-tick\" text-anchor=\"middle\"")
+        .raw(central)
+        .attr("x", x)
+        .attr("y", bottom + 12)
+        .raw(">");
+    put_fixed(w.out, t, 1);
+    w.raw("</text><text class=\"y-tick\" text-anchor=\"end\"")
+        .raw(central)
+        .attr("x", l.plot_x - 6)
+        .attr("y", y)
+        .raw(">");
+    put_fixed(w.out, t, 1);
+    w.raw("</text>\n");
+  }
+  w.raw("</g>\n");
+  w.raw("<rect class=\"plot\"")
+      .attr("x", l.plot_x)
+      .attr("y", l.plot_y)
+      .attr("width", l.plot_size)
+      .attr("height", l.plot_size)
+      .raw(" fill=\"none\" stroke=\"#444444\" stroke-width=\"1\"/>\n");
+
+  // Axis captions: x under the tick labels, y reading upwards left of them.
+  const double x_caption_y = bottom + 20 + caption_room / 2,
+               y_caption_x = margin + caption_room / 2, middle = l.plot_y + l.plot_size / 2;
+  w.raw("<g").attr("font-size", name_size).raw(" font-weight=\"bold\" text-anchor=\"middle\">\n");
+  w.raw("<text").raw(central).attr("x", l.x_of(0.5)).attr("y", x_caption_y).raw(">");
+  w.raw(s.roc ? "False positive rate" : "Recall").raw("</text>\n");
+  w.raw("<text")
+      .raw(central)
+      .attr("x", y_caption_x)
+      .attr("y", middle)
+      .rotate_up(y_caption_x, middle)
+      .raw(">");
+  w.raw(s.roc ? "True positive rate" : "Precision").raw("</text>\n");
+  w.raw("</g>\n");
+
+  // The chance diagonal, then one polyline per curve; values outside [0, 1] at the plot's edge.
+  const char* chance_stroke = " stroke=\"#999999\" stroke-width=\"1\" stroke-dasharray=\"4 4\"/>";
+  if (s.roc)
+    w.raw("<line class=\"chance\"")
+        .attr("x1", l.x_of(0))
+        .attr("y1", l.y_of(0))
+        .attr("x2", l.x_of(1))
+        .attr("y2", l.y_of(1))
+        .raw(chance_stroke)
+        .raw("\n");
+  w.raw("<g fill=\"none\" stroke-width=\"2\" stroke-linejoin=\"round\">\n");
+  for (std::size_t i = 0; i < n; ++i) {
+    w.raw("<polyline class=\"curve\"");
+    put_curve_stroke(w, i);
+    w.raw(" points=\"");
+    for (std::size_t k = 0; k < s.points[i].size(); ++k) {
+      const point p = s.points[i][k];
+      if (k > 0) w.raw(" ");
+      put_coord(w.out, l.x_of(std::clamp(p.x, 0.0, 1.0)));
+      w.raw(",");
+      put_coord(w.out, l.y_of(std::clamp(p.y, 0.0, 1.0)));
+    }
+    w.raw("\"><title>").text(s.labels[i]).text(s.notes[i]).raw("</title></polyline>\n");
+  }
+  w.raw("</g>\n");
+
+  // The legend: a line sample and the name of each curve, then the chance line's.
+  w.raw("<g").attr("font-size", name_size).raw(" fill=\"#222222\">\n");
+  const auto sample = [&](std::size_t row) -> writer& {
+    const double y = l.legend_row_y(row);
+    return w.raw("<line")
+        .attr("x1", l.legend_x)
+        .attr("y1", y)
+        .attr("x2", l.legend_x + l.legend_sample)
+        .attr("y2", y);
+  };
+  const auto entry = [&](std::size_t row, std::string_view cls) -> writer& {
+    return w.raw("<text class=\"")
+        .raw(cls)
+        .raw("\"")
+        .raw(central)
+        .attr("x", l.legend_text_x())
+        .attr("y", l.legend_row_y(row))
+        .raw(">");
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    put_curve_stroke(sample(i), i);
+    w.raw(" stroke-width=\"2\"/>");
+    put_name(entry(i, "legend"), s.labels[i]);
+    w.text(s.notes[i]).raw("</text>\n");
+  }
+  if (s.roc) {
+    sample(n).raw(chance_stroke);
+    entry(n, "chance-label").text(chance_label).raw("</text>\n");
+  }
+  w.raw("</g>\n");
+  w.end_document();
+  return std::move(w.out);
+}
+
 }  // namespace detail
 
 /// The confusion matrix as an SVG heatmap: counts in the cells, rows = target, columns =
@@ -814,6 +1103,51 @@ inline constexpr rgb bar_colour = ramp_stops[3];
   w.raw("</g>\n");
   w.end_document();
   return std::move(w.out);
+}
+
+/// ROC curves as an SVG line chart: false positive rate (x) against true positive rate (y) on
+/// [0, 1] x [0, 1], one polyline per curve, the dashed chance diagonal, and a legend with each
+/// curve's name and its area (the trapezoidal AUC of the drawn points: a binary or per-class
+/// curve's AUROC).
+///
+///     tally::MulticlassROC roc(options);               // options.average = Average::none
+///     roc.update(probs, labels);
+///     std::ofstream("roc.svg") << tally::svg::roc_curve(roc.compute(), {"road", "car", "sky"});
+///
+/// class_names: one per curve, or none for "0", "1", ... ("ROC curve" for a vector of one curve,
+/// a micro or macro average); another count, an empty vector or a
+/// curve whose fpr and tpr differ in length throws tally::error. Points with a NaN or infinite
+/// rate are left out; values outside [0, 1] are drawn at the edge of the plot.
+[[nodiscard]] inline std::string roc_curve(const std::vector<RocCurve>& curves,
+                                           const std::vector<std::string>& class_names = {},
+                                           std::string_view title = {}) {
+  return detail::draw_curves(detail::roc_set(curves.data(), curves.size(), class_names), title);
+}
+
+/// One ROC curve (BinaryROC's), named "ROC curve" in the legend; otherwise as above.
+///
+///     std::ofstream("roc.svg") << tally::svg::roc_curve(binary_roc.compute(), "Validation");
+[[nodiscard]] inline std::string roc_curve(const RocCurve& curve, std::string_view title = {}) {
+  return detail::draw_curves(detail::roc_set(&curve, 1, {}), title);
+}
+
+/// Precision-recall curves as an SVG line chart: recall (x) against precision (y) on [0, 1] x
+/// [0, 1], one polyline per curve through its points in order (ending at the point recall 0,
+/// precision 1 that every PrCurve has), and a legend of the names. No area is shown: average
+/// precision is a step sum over the points, not the area under the lines drawn (use
+/// AveragePrecision for it).
+/// Points with a NaN coordinate (a binned curve's 0 / 0) are left out; otherwise as roc_curve.
+[[nodiscard]] inline std::string pr_curve(const std::vector<PrCurve>& curves,
+                                          const std::vector<std::string>& class_names = {},
+                                          std::string_view title = {}) {
+  return detail::draw_curves(detail::pr_set(curves.data(), curves.size(), class_names), title);
+}
+
+/// One precision-recall curve (BinaryPrecisionRecallCurve's), named "PR curve" in the legend.
+///
+///     std::ofstream("pr.svg") << tally::svg::pr_curve(binary_pr.compute());
+[[nodiscard]] inline std::string pr_curve(const PrCurve& curve, std::string_view title = {}) {
+  return detail::draw_curves(detail::pr_set(&curve, 1, {}), title);
 }
 
 }  // namespace svg
