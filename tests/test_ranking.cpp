@@ -6,6 +6,7 @@
 // round trips, the state unchanged by a rejected update, and clear errors for bad options.
 #include <tally/calibration.hpp>
 #include <tally/ranking.hpp>
+#include <tally/tally.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -475,3 +476,41 @@ TEST_CASE("calibration: binary and multiclass errors equal the definition", "[ra
 }
 
 }  // namespace
+
+namespace {
+
+template <class M, class P, class T>
+void rk_self_merge(M m, const P& p, const T& t) {
+  M twice = m;
+  m.update(p, t);
+  twice.update(p, t);
+  twice.update(p, t);
+  m.merge(m);
+  CHECK(m == twice);
+  m += m;
+  twice.update(p, t);
+  twice.update(p, t);
+  CHECK(m == twice);
+}
+
+}  // namespace
+
+TEST_CASE("merge: a metric merged with itself counts its data twice", "[ranking][merge]") {
+  // Exact sums with carries (MeanIoU, CalibrationError), appended samplewise rows (StatScores,
+  // ExactMatch) and kept scores (exact AUROC) must not read what they are writing.
+  const std::vector<float> p{0.3f, 0.9f, 0.6f, 0.1f, 0.55f, 0.77f};
+  const std::vector<int> y{0, 1, 1, 0, 1, 0};
+  rk_self_merge(tally::BinaryAUROC({}), p, y);
+  rk_self_merge(tally::BinaryAUROC({}, Thresholds::linspace(5)), p, y);
+  rk_self_merge(tally::BinaryCalibrationError({}, 3), p, y);
+  const std::vector<int> a{0, 1, 1, 0, 1, 0}, b{0, 1, 0, 0, 1, 1};
+  tally::MeanIoU::Options mi;
+  mi.num_classes = 2;
+  mi.input_format = tally::InputFormat::index;
+  rk_self_merge(tally::MeanIoU(mi), view_of(a, Shape{2, 3}), view_of(b, Shape{2, 3}));
+  tally::Multiclass::Options sw;
+  sw.num_classes = 2;
+  sw.multidim_average = tally::MultidimAverage::samplewise;
+  rk_self_merge(tally::MulticlassStatScores(sw), view_of(a, Shape{2, 3}), view_of(b, Shape{2, 3}));
+  rk_self_merge(tally::MulticlassExactMatch(sw), view_of(a, Shape{2, 3}), view_of(b, Shape{2, 3}));
+}

@@ -61,11 +61,13 @@ class fixed_sums {
     whole += frac < q ? 1u : 0u;
   }
 
-  // Adds every sum of `other` (of the same size) to the sum with the same index.
+  // Adds every sum of `other` (of the same size) to the sum with the same index. `other` may be
+  // *this (a metric merged with itself): each sum's words are read before they are written.
   void merge(const fixed_sums& other) noexcept {
     for (std::size_t i = 0; i < w_.size(); i += words_per_sum) {
-      w_[i] += other.w_[i];
-      w_[i + 1] += other.w_[i + 1] + (w_[i] < other.w_[i] ? 1u : 0u);
+      const std::uint64_t frac = other.w_[i], whole = other.w_[i + 1];
+      w_[i] += frac;
+      w_[i + 1] += whole + (w_[i] < frac ? 1u : 0u);
     }
   }
 

@@ -86,6 +86,12 @@ class metric_base {
   /// Adds another accumulator's counts (samplewise: appends its rows). The options must be
   /// equal; otherwise tally::error and nothing changes.
   Derived& merge(const Derived& other) {
+    // m.merge(m) counts m's data twice; the cores append and add from a copy, never from
+    // ranges they are growing.
+    if (&other == this) {
+      const Derived copy = other;
+      return merge(copy);
+    }
     static_cast<Derived&>(*this).check_mergeable(other);
     // The one options check of every merge (the cores assume equal options); naming both
     // sides shows which option differs and how.
