@@ -514,3 +514,51 @@ TEST_CASE("merge: a metric merged with itself counts its data twice", "[ranking]
   rk_self_merge(tally::MulticlassStatScores(sw), view_of(a, Shape{2, 3}), view_of(b, Shape{2, 3}));
   rk_self_merge(tally::MulticlassExactMatch(sw), view_of(a, Shape{2, 3}), view_of(b, Shape{2, 3}));
 }
+
+TEST_CASE("ranking: the one-pass binned update counts as the general path", "[ranking]") {
+  // linspace(n) takes the one-pass path for valid binary probabilities; values() with the same
+  // thresholds takes the general one (a search per score). Scores on, and one float step
+  // either side of, every threshold, plus random ones, float and double.
+  std::mt19937 g(17);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (std::size_t n : {2u, 3u, 7u, 100u, 1001u, 4097u, 1u << 20}) {
+    const Thresholds lin = Thresholds::linspace(n);
+    const Thresholds val = Thresholds::values(lin.list());
+    std::vector<float> p;
+    const std::size_t stride = n > 5000 ? 997 : 1;  // a sample of the largest grid's thresholds
+    for (std::size_t k = 0; k < n; k += stride) {
+      const float f = static_cast<float>(lin.list()[k]);
+      p.push_back(f);
+      p.push_back(std::nextafter(f, 0.0f));
+      p.push_back(std::nextafter(f, 1.0f));
+    }
+    for (int i = 0; i < 5000; ++i) p.push_back(u(g));
+    for (float& v : p) v = std::min(std::max(v, 0.0f), 1.0f);
+    std::vector<std::uint8_t> y(p.size());
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::uint8_t>(g() % 3);  // 2: void
+    tally::Binary::Options o;
+    o.ignore_index = 2;
+    tally::BinaryROC fast(o, lin), general(o, val);
+    fast.update(p, y);
+    general.update(p, y);
+    INFO("n = " << n);
+    CHECK(std::equal(fast.counts().begin(), fast.counts().end(), general.counts().begin()));
+    const std::vector<double> pd(p.begin(), p.end());
+    tally::BinaryROC fast_d(o, lin);
+    fast_d.update(pd, y);
+    CHECK(fast_d.compute().tpr == general.compute().tpr);
+  }
+  // What the one-pass path does not take falls back whole: a NaN, a logit, a bad target.
+  tally::BinaryROC roc({}, Thresholds::linspace(5));
+  CHECK(contains(error_message([&] {
+          roc.update(std::vector<float>{0.5f, std::nanf("")}, std::vector<int>{0, 1});
+        }), "NaN"));
+  CHECK(contains(error_message([&] {
+          roc.update(std::vector<float>{0.5f, 0.7f}, std::vector<int>{0, 3});
+        }), "target value 3"));
+  CHECK(roc.counts()[0] == 0);
+  roc.update(std::vector<float>{-2.0f, 3.0f}, std::vector<int>{0, 1});  // logits: sigmoid side
+  const tally::RocCurve c = roc.compute();
+  CHECK(c.tpr == std::vector<double>{0, 1, 1, 1, 1});  // σ(3) = 0.95 >= 0.75; σ(-2) = 0.12
+  CHECK(c.fpr == std::vector<double>{0, 0, 0, 0, 1});
+}

@@ -53,8 +53,10 @@ template <class F>
   std::vector<F> e(n + 1);
   const F step = F(1) / static_cast<F>(n);
   const std::size_t half = (n + 1) / 2;
-  for (std::size_t k = 0; k <= n; ++k)
-    e[k] = k < half ? step * static_cast<F>(k) : F(1) - step * static_cast<F>(n - k);
+  for (std::size_t k = 0; k <= n; ++k) {
+    volatile F product = step * static_cast<F>(k < half ? k : n - k);  // never fused (FMA)
+    e[k] = k < half ? product : F(1) - product;
+  }
   return e;
 }
 

@@ -44,12 +44,15 @@ class Thresholds {
     Thresholds t;
     t.kind_ = Kind::linspace;
     t.t_.resize(n);
-    // torch.linspace in float32: the first half counts up from 0, the second down from 1.
+    // torch.linspace in float32: the first half counts up from 0, the second down from 1. The
+    // product is rounded on its own (a volatile keeps a compiler from fusing it into the
+    // subtraction, as -ffp-contract=fast with FMA would), as torch rounds it.
     const float step = 1.0f / static_cast<float>(n - 1);
     const std::size_t half = n / 2;
-    for (std::size_t k = 0; k < n; ++k)
-      t.t_[k] = k < half ? static_cast<double>(step * static_cast<float>(k))
-                         : static_cast<double>(1.0f - step * static_cast<float>(n - k - 1));
+    for (std::size_t k = 0; k < n; ++k) {
+      volatile float product = step * static_cast<float>(k < half ? k : n - k - 1);
+      t.t_[k] = static_cast<double>(k < half ? product : 1.0f - product);
+    }
     return t;
   }
 

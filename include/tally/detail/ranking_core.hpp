@@ -37,6 +37,14 @@
 #include "thread_pool.hpp"
 #include "validate.hpp"
 
+// SSE2 is part of every x86-64 CPU: the binned update's bucket arithmetic uses it without a
+// run-time dispatch (float_buckets, uint8_slots). TALLY_RANKING_NO_SSE2 (tests) leaves it out.
+#if (defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)) && \
+    !defined(TALLY_RANKING_NO_SSE2)
+#include <emmintrin.h>
+#define TALLY_RANKING_SSE2 1
+#endif
+
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 
@@ -171,6 +179,7 @@ class threshold_grid {
   }
   [[nodiscard]] std::size_t size() const noexcept { return t_.size(); }
   [[nodiscard]] const std::vector<double>& values() const noexcept { return t_; }
+  [[nodiscard]] bool even() const noexcept { return even_; }
 
   [[nodiscard]] std::size_t bucket_prob(double p) const noexcept { return bucket(t_, p, p); }
   [[nodiscard]] std::size_t bucket_logit(double x) const noexcept {
@@ -192,6 +201,101 @@ class threshold_grid {
   std::vector<double> t_, lt_;
   bool even_ = false;
 };
+
+// Buckets among T evenly spaced thresholds (Thresholds::linspace, T >= 2) of m float scores:
+// with k the integer nearest s (T - 1), every threshold below t_k lies at or below s and every
+// one above t_k above it (the float errors of s (T - 1) and of the thresholds stay far below
+// half a step for T <= 2^20), so b = k + [t_k <= s]. t_k is recomputed as Thresholds::linspace
+// computes it (product and difference rounded separately), so it equals that value. A score
+// that is not a probability (NaN, outside [0, 1]) gets bucket 0 and makes the result true.
+// Four scores at a time with SSE2 where x86-64 has it.
+inline bool float_buckets(const float* s, std::size_t m, std::size_t T, std::int32_t* out) {
+  const float step = 1.0f / static_cast<float>(T - 1);
+  const float scale = static_cast<float>(T - 1);
+  const std::int32_t n = static_cast<std::int32_t>(T), half = n / 2;
+  bool outside = false;
+  std::size_t i = 0;
+#ifdef TALLY_RANKING_SSE2
+  const __m128 zero = _mm_setzero_ps(), one = _mm_set1_ps(1.0f), vhalf_f = _mm_set1_ps(0.5f),
+               vstep = _mm_set1_ps(step), vscale = _mm_set1_ps(scale);
+  const __m128i vhalf = _mm_set1_epi32(half), vlast = _mm_set1_epi32(n - 1);
+  __m128 bad = zero;
+  for (; i + 4 <= m; i += 4) {
+    const __m128 x = _mm_loadu_ps(s + i);
+    const __m128 in = _mm_and_ps(_mm_cmpge_ps(x, zero), _mm_cmple_ps(x, one));  // NaN: false
+    bad = _mm_or_ps(bad, _mm_cmpeq_ps(in, zero));  // lanes not in [0, 1]
+    const __m128 v = _mm_and_ps(x, in);            // not a probability: 0
+    const __m128i k = _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(v, vscale), vhalf_f));
+    // t_k: step * k below half, 1 - step * (n - 1 - k) from there on.
+    const __m128 low = _mm_castsi128_ps(_mm_cmplt_epi32(k, vhalf));
+    const __m128 lo = _mm_mul_ps(vstep, _mm_cvtepi32_ps(k));
+    const __m128 hi = _mm_sub_ps(one, _mm_mul_ps(vstep, _mm_cvtepi32_ps(_mm_sub_epi32(vlast, k))));
+    const __m128 tk = _mm_or_ps(_mm_and_ps(low, lo), _mm_andnot_ps(low, hi));
+    // b = k - (t_k <= v), the mask being -1.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm_sub_epi32(k, _mm_castps_si128(_mm_cmple_ps(tk, v))));
+  }
+  outside = _mm_movemask_ps(bad) != 0;
+#endif
+  for (; i < m; ++i) {
+    const float x = s[i];
+    const bool in = x >= 0.0f && x <= 1.0f;
+    outside = outside || !in;
+    const float v = in ? x : 0.0f;
+    const std::int32_t k = static_cast<std::int32_t>(v * scale + 0.5f);
+    volatile float product = step * static_cast<float>(k < half ? k : n - 1 - k);
+    const float tk = k < half ? static_cast<float>(product) : 1.0f - product;
+    out[i] = k + (tk <= v ? 1 : 0);
+  }
+  return outside;
+}
+
+// The histogram slot of m uint8 targets with their buckets: 2 b + target, or `dump` for an
+// ignored position; true if a target is neither 0, 1 nor ignore_index. Sixteen at a time with
+// SSE2.
+inline bool uint8_slots(const std::int32_t* bucket, const std::uint8_t* t, std::size_t m,
+                        const label_rule<std::uint8_t>& rule, std::int32_t dump,
+                        std::int32_t* slot) {
+  bool bad = false;
+  std::size_t i = 0;
+#ifdef TALLY_RANKING_SSE2
+  const __m128i zero = _mm_setzero_si128(), ones = _mm_set1_epi8(1), high = _mm_set1_epi8(-2);
+  const __m128i ig = _mm_set1_epi8(static_cast<char>(rule.ignore));
+  const __m128i use_ig = _mm_set1_epi8(rule.has_ignore ? -1 : 0);
+  const __m128i vdump = _mm_set1_epi32(dump);
+  __m128i badv = zero;
+  for (; i + 16 <= m; i += 16) {
+    const __m128i tv = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + i));
+    const __m128i ignored = _mm_and_si128(_mm_cmpeq_epi8(tv, ig), use_ig);
+    const __m128i valid = _mm_cmpeq_epi8(_mm_and_si128(tv, high), zero);  // 0 or 1
+    badv = _mm_or_si128(badv, _mm_andnot_si128(_mm_or_si128(ignored, valid), _mm_set1_epi8(-1)));
+    const __m128i bit = _mm_and_si128(tv, ones);
+    // Widen the target bit and the ignored mask to 32 bits, four lanes at a time.
+    const __m128i bit16[2] = {_mm_unpacklo_epi8(bit, zero), _mm_unpackhi_epi8(bit, zero)};
+    const __m128i ign16[2] = {_mm_unpacklo_epi8(ignored, ignored),
+                              _mm_unpackhi_epi8(ignored, ignored)};
+    for (int h = 0; h < 2; ++h)
+      for (int q = 0; q < 2; ++q) {
+        const __m128i b32 = q == 0 ? _mm_unpacklo_epi16(bit16[h], zero)
+                                   : _mm_unpackhi_epi16(bit16[h], zero);
+        const __m128i i32 = q == 0 ? _mm_unpacklo_epi16(ign16[h], ign16[h])
+                                   : _mm_unpackhi_epi16(ign16[h], ign16[h]);
+        const std::size_t at = i + static_cast<std::size_t>(8 * h + 4 * q);
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bucket + at));
+        const __m128i s2 = _mm_add_epi32(_mm_add_epi32(b, b), b32);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(slot + at),
+                         _mm_or_si128(_mm_and_si128(i32, vdump), _mm_andnot_si128(i32, s2)));
+      }
+  }
+  bad = _mm_movemask_epi8(badv) != 0;
+#endif
+  for (; i < m; ++i) {
+    const bool ignored = rule.ignored(t[i]);
+    bad = bad || (!ignored && !rule.valid(t[i]));
+    slot[i] = ignored ? dump : 2 * bucket[i] + (t[i] & 1);
+  }
+  return bad;
+}
 
 // One binary problem (a class, a label, or all of them pooled) as the curves read it.
 // exact: one point per distinct score, highest first: the score as a probability, and how many
@@ -451,6 +555,12 @@ class ranking_core {
       fail("preds have an integral type; ", Task::name,
            " ranking metrics take floating-point scores (probabilities or logits)");
     } else {
+      if constexpr (binary) {
+        // The common case in one pass: valid probabilities into evenly spaced thresholds.
+        if (binned() && grid_.even() && opts_.scores != Scores::logits &&
+            binned_probabilities(preds.data(), target.data(), R, threads))
+          return;
+      }
       const std::size_t bad = find_nan(preds.data(), preds.size());
       if (bad != npos) fail_nan(bad);
       check_targets(target.data(), target.size());
@@ -557,6 +667,83 @@ class ranking_core {
     double sum = 0;
     for (std::size_t c = 0; c < C; ++c) sum += prob[c] = std::exp(static_cast<double>(s[c * R]) - m);
     for (std::size_t c = 0; c < C; ++c) prob[c] /= sum;
+  }
+
+  // Binary scores that are all probabilities (no NaN, none outside [0, 1]) with valid targets,
+  // into evenly spaced thresholds: validation and counting in one pass, block by block. The
+  // bucket of s is k + [t_k <= s] + [t_(k+1) <= s] with k = floor(s (T - 1)) (off by at most
+  // one either way, see threshold_grid), computed in the scores' precision; the counts go into
+  // four interleaved histograms so that equal buckets in a row do not wait on each other.
+  // Returns false, having changed nothing, for anything else (a NaN, a score outside [0, 1], an
+  // invalid target): the general path then decides, reads logits, or names the error.
+  template <class P, class T>
+  [[nodiscard]] bool binned_probabilities(const P* p, const T* t, std::size_t n,
+                                          std::size_t threads) {
+    const std::size_t T1 = th_.size() + 1;
+    const std::size_t H = 2 * T1 + 1;  // [bucket][target], then one slot for ignored positions
+    const std::int32_t dump = static_cast<std::int32_t>(2 * T1);
+    const label_rule<T> rule(2, opts_.ignore_index);
+    const std::size_t chunks = chunk_count(n / 4096 + 1, n, threads);
+    std::vector<std::vector<std::uint64_t>> hist(chunks);
+    for (auto& h : hist) assign_zeros(h, 4 * H, "update (split the batch)");
+    std::vector<unsigned char> rejected(chunks, 0);
+    for_each_chunk(n, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
+      std::uint64_t* h = hist[k].data();
+      constexpr std::size_t block = 1024;
+      std::int32_t bucket[block], slot[block];
+      bool bad = false;
+      for (std::size_t i0 = b; i0 < e; i0 += block) {
+        const std::size_t m = std::min(block, e - i0);
+        bad |= probability_buckets(p + i0, m, bucket);
+        bad |= label_slots(bucket, t + i0, m, rule, dump, slot);
+        std::size_t i = 0;
+        for (; i + 4 <= m; i += 4) {
+          ++h[static_cast<std::size_t>(slot[i])];
+          ++h[H + static_cast<std::size_t>(slot[i + 1])];
+          ++h[2 * H + static_cast<std::size_t>(slot[i + 2])];
+          ++h[3 * H + static_cast<std::size_t>(slot[i + 3])];
+        }
+        for (; i < m; ++i) ++h[static_cast<std::size_t>(slot[i])];
+      }
+      rejected[k] = bad ? 1 : 0;
+    });
+    for (unsigned char r : rejected)
+      if (r) return false;
+    for (const auto& h : hist)
+      for (std::size_t c = 0; c < 2 * T1; ++c)
+        counts_[c] += h[c] + h[H + c] + h[2 * H + c] + h[3 * H + c];
+    return true;
+  }
+
+  // The linspace buckets of m probabilities (float_buckets' rule); true if one is not.
+  bool probability_buckets(const float* s, std::size_t m, std::int32_t* out) const {
+    return float_buckets(s, m, th_.size(), out);
+  }
+  bool probability_buckets(const double* s, std::size_t m, std::int32_t* out) const {
+    bool outside = false;
+    for (std::size_t i = 0; i < m; ++i) {
+      const bool in = s[i] >= 0.0 && s[i] <= 1.0;  // false for NaN
+      outside = outside || !in;
+      out[i] = static_cast<std::int32_t>(grid_.bucket_prob(in ? s[i] : 0.0));
+    }
+    return outside;
+  }
+  // Histogram slots of m targets: 2 b + target, or `dump` where ignored; true if a target is
+  // neither 0, 1 nor ignore_index.
+  template <class T>
+  static bool label_slots(const std::int32_t* bucket, const T* t, std::size_t m,
+                          const label_rule<T>& rule, std::int32_t dump, std::int32_t* slot) {
+    if constexpr (std::is_same_v<T, std::uint8_t>) {
+      return uint8_slots(bucket, t, m, rule, dump, slot);
+    } else {
+      bool bad = false;
+      for (std::size_t i = 0; i < m; ++i) {
+        const bool ignored = rule.ignored(t[i]);
+        bad = bad || (!ignored && !rule.valid(t[i]));
+        slot[i] = ignored ? dump : 2 * bucket[i] + (label_bits(t[i]) != 0 ? 1 : 0);
+      }
+      return bad;
+    }
   }
 
   template <class P, class T>
