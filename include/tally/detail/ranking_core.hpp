@@ -670,12 +670,12 @@ class ranking_core {
   }
 
   // Binary scores that are all probabilities (no NaN, none outside [0, 1]) with valid targets,
-  // into evenly spaced thresholds: validation and counting in one pass, block by block. The
-  // bucket of s is k + [t_k <= s] + [t_(k+1) <= s] with k = floor(s (T - 1)) (off by at most
-  // one either way, see threshold_grid), computed in the scores' precision; the counts go into
-  // four interleaved histograms so that equal buckets in a row do not wait on each other.
-  // Returns false, having changed nothing, for anything else (a NaN, a score outside [0, 1], an
-  // invalid target): the general path then decides, reads logits, or names the error.
+  // into evenly spaced thresholds: validation and counting in one pass, block by block. Each
+  // block's buckets (float_buckets' rule for float scores, the grid's for double), then its
+  // histogram slots, then the counts, into four interleaved histograms while they fit in L1 so
+  // that equal slots in a row do not wait on each other. Returns false, having changed nothing,
+  // for anything else (a NaN, a score outside [0, 1], an invalid target): the general path then
+  // decides, reads logits, or names the error.
   template <class P, class T>
   [[nodiscard]] bool binned_probabilities(const P* p, const T* t, std::size_t n,
                                           std::size_t threads) {
@@ -683,9 +683,12 @@ class ranking_core {
     const std::size_t H = 2 * T1 + 1;  // [bucket][target], then one slot for ignored positions
     const std::int32_t dump = static_cast<std::int32_t>(2 * T1);
     const label_rule<T> rule(2, opts_.ignore_index);
+    // Four copies while they fit in L1 (up to 2 x 8 KB of counters), else one.
+    const std::size_t copies = H <= 1024 ? 4 : 1;
+    const std::size_t stride = copies == 4 ? H : 0;
     const std::size_t chunks = chunk_count(n / 4096 + 1, n, threads);
     std::vector<std::vector<std::uint64_t>> hist(chunks);
-    for (auto& h : hist) assign_zeros(h, 4 * H, "update (split the batch)");
+    for (auto& h : hist) assign_zeros(h, copies * H, "update (split the batch)");
     std::vector<unsigned char> rejected(chunks, 0);
     for_each_chunk(n, chunks, [&](std::size_t k, std::size_t b, std::size_t e) {
       std::uint64_t* h = hist[k].data();
@@ -699,9 +702,9 @@ class ranking_core {
         std::size_t i = 0;
         for (; i + 4 <= m; i += 4) {
           ++h[static_cast<std::size_t>(slot[i])];
-          ++h[H + static_cast<std::size_t>(slot[i + 1])];
-          ++h[2 * H + static_cast<std::size_t>(slot[i + 2])];
-          ++h[3 * H + static_cast<std::size_t>(slot[i + 3])];
+          ++h[stride + static_cast<std::size_t>(slot[i + 1])];
+          ++h[2 * stride + static_cast<std::size_t>(slot[i + 2])];
+          ++h[3 * stride + static_cast<std::size_t>(slot[i + 3])];
         }
         for (; i < m; ++i) ++h[static_cast<std::size_t>(slot[i])];
       }
@@ -710,8 +713,8 @@ class ranking_core {
     for (unsigned char r : rejected)
       if (r) return false;
     for (const auto& h : hist)
-      for (std::size_t c = 0; c < 2 * T1; ++c)
-        counts_[c] += h[c] + h[H + c] + h[2 * H + c] + h[3 * H + c];
+      for (std::size_t q = 0; q < copies; ++q)
+        for (std::size_t c = 0; c < 2 * T1; ++c) counts_[c] += h[q * H + c];
     return true;
   }
 
