@@ -166,9 +166,53 @@ class score_list {
   bool wide_ = false;
 };
 
+// Where a sorted list of thresholds puts a value, in O(1) for any spacing: equal cells over the
+// finite thresholds' range, each remembering how many thresholds lie below it; the bucket of s
+// starts from its cell's count and steps over the few thresholds inside the cell. The steps
+// correct any float error in the cell's estimate, so the result is always #{j : t_j <= s}.
+class cell_index {
+ public:
+  cell_index() = default;
+  explicit cell_index(const std::vector<double>& t) {
+    std::size_t first = 0, last = t.size();
+    while (first < last && !std::isfinite(t[first])) ++first;
+    while (last > first && !std::isfinite(t[last - 1])) --last;
+    if (last - first >= 2 && t[last - 1] > t[first]) {
+      lo_ = t[first];
+      std::size_t cells = 1;
+      while (cells < 2 * t.size() && cells < max_cells) cells *= 2;
+      inv_ = static_cast<double>(cells) / (t[last - 1] - lo_);
+      below_.resize(cells);
+      std::size_t j = 0;
+      for (std::size_t c = 0; c < cells; ++c) {
+        const double start = lo_ + static_cast<double>(c) / inv_;
+        while (j < t.size() && t[j] < start) ++j;
+        below_[c] = static_cast<std::uint32_t>(j);
+      }
+    }
+  }
+  [[nodiscard]] std::size_t bucket(const std::vector<double>& t, double s) const noexcept {
+    std::size_t b = 0;
+    if (!below_.empty()) {
+      const double c = (s - lo_) * inv_;
+      const std::size_t cells = below_.size();
+      b = below_[!(c > 0) ? 0 : c >= static_cast<double>(cells) ? cells - 1
+                                                                 : static_cast<std::size_t>(c)];
+    }
+    while (b > 0 && t[b - 1] > s) --b;
+    while (b < t.size() && t[b] <= s) ++b;
+    return b;
+  }
+
+ private:
+  static constexpr std::size_t max_cells = std::size_t{1} << 16;
+  double lo_ = 0, inv_ = 0;
+  std::vector<std::uint32_t> below_;
+};
+
 // The thresholds as the update compares with them: b(s) = #{j : s >= t_j}, and for logits
-// b(x) = #{j : x >= logit(t_j)}. Evenly spaced thresholds start from the index s * (T - 1)
-// and step at most a place or two; a list is searched.
+// b(x) = #{j : x >= logit(t_j)}. Evenly spaced probabilities start from the index s (T - 1)
+// and step at most a place; lists and logits use a cell_index.
 class threshold_grid {
  public:
   threshold_grid() = default;
@@ -176,30 +220,31 @@ class threshold_grid {
       : t_(th.list()), even_(th.kind() == Thresholds::Kind::linspace) {
     lt_.reserve(t_.size());
     for (double t : t_) lt_.push_back(logit_of(t));
+    if (!even_) cells_ = cell_index(t_);
+    logit_cells_ = cell_index(lt_);
   }
   [[nodiscard]] std::size_t size() const noexcept { return t_.size(); }
   [[nodiscard]] const std::vector<double>& values() const noexcept { return t_; }
   [[nodiscard]] bool even() const noexcept { return even_; }
 
-  [[nodiscard]] std::size_t bucket_prob(double p) const noexcept { return bucket(t_, p, p); }
+  [[nodiscard]] std::size_t bucket_prob(double p) const noexcept {
+    if (!even_) return cells_.bucket(t_, p);
+    const std::size_t T = t_.size();
+    const double e = p * static_cast<double>(T - 1);
+    std::size_t b = !(e > 0.0) ? 0 : e >= static_cast<double>(T - 1) ? T
+                                                                      : static_cast<std::size_t>(e) + 1;
+    while (b < T && t_[b] <= p) ++b;
+    while (b > 0 && t_[b - 1] > p) --b;
+    return b;
+  }
   [[nodiscard]] std::size_t bucket_logit(double x) const noexcept {
-    return bucket(lt_, x, even_ ? sigmoid_of(x) : 0.0);
+    return logit_cells_.bucket(lt_, x);
   }
 
  private:
-  [[nodiscard]] std::size_t bucket(const std::vector<double>& t, double s,
-                                   double p_estimate) const noexcept {
-    const std::size_t T = t.size();
-    if (!even_) return static_cast<std::size_t>(std::upper_bound(t.begin(), t.end(), s) - t.begin());
-    const double e = p_estimate * static_cast<double>(T - 1);
-    std::size_t b = !(e > 0.0) ? 0 : e >= static_cast<double>(T - 1) ? T
-                                                                      : static_cast<std::size_t>(e) + 1;
-    while (b < T && t[b] <= s) ++b;
-    while (b > 0 && t[b - 1] > s) --b;
-    return b;
-  }
   std::vector<double> t_, lt_;
   bool even_ = false;
+  cell_index cells_, logit_cells_;
 };
 
 // Buckets among T evenly spaced thresholds (Thresholds::linspace, T >= 2) of m float scores:
