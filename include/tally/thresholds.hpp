@@ -24,7 +24,7 @@ TALLY_NAMESPACE_BEGIN
 ///
 /// Exact mode keeps the scores (4 bytes each, 8 for double scores that float cannot hold) and
 /// sorts them in compute(). Binned mode keeps 2 counts per threshold and class, and an update
-/// costs O(1) per score for linspace, O(log T) for a list, whatever the number of thresholds T.
+/// costs O(1) per score, whatever the number of thresholds T.
 ///
 /// A score s counts as positive at threshold t when s >= t, with t a float32 value as in
 /// torchmetrics (a linspace computed in float32 like torch.linspace; list values rounded to
