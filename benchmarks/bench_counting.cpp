@@ -21,16 +21,15 @@
 #include <type_traits>
 #include <vector>
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#include <immintrin.h>
-#define BENCH_X86 1
-#endif
+#include "bench_support.hpp"
 
 namespace {
 
+using bench::read_bytes;
+using bench::set_counters;
+
 // ---- registration ------------------------------------------------------------------------------
 
-void set_counters(benchmark::State& state, std::size_t items, std::size_t bytes);
 template <class F>
 auto one_rung_down(F fn);
 
@@ -110,40 +109,6 @@ const label_data<T>& labels(std::int64_t C) {
 
 // ---- baselines -------------------------------------------------------------------------------
 
-// The fastest plain read of n bytes we can write: 64-bit sums over 32-byte loads (AVX2 when
-// the CPU has it), so "bytes/s" of a kernel can be set against what memory delivers.
-#ifdef BENCH_X86
-__attribute__((target("avx2"))) std::uint64_t read_avx2(const unsigned char* p, std::size_t n) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  std::size_t i = 0;
-  for (; i + 128 <= n; i += 128) {
-    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
-    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
-    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 64)));
-    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 96)));
-  }
-  a0 = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
-  alignas(32) std::uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), a0);
-  std::uint64_t s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  for (; i < n; ++i) s += p[i];
-  return s;
-}
-#endif
-
-std::uint64_t read_bytes(const void* data, std::size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-#ifdef BENCH_X86
-  if (__builtin_cpu_supports("avx2")) return read_avx2(p, n);
-#endif
-  std::uint64_t s = 0;
-  for (std::size_t i = 0; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    s += w;
-  }
-  return s;
-}
 
 // What people write by hand: skip void, count into C x C.
 template <class T>
@@ -174,10 +139,6 @@ auto one_rung_down(F fn) {
   };
 }
 
-void set_counters(benchmark::State& state, std::size_t items, std::size_t bytes) {
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
-}
 
 // ---- label maps ------------------------------------------------------------------------------
 
@@ -497,26 +458,6 @@ void register_probs() {
 
 // ---- ratio table -----------------------------------------------------------------------------
 
-class ratio_reporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    // With --benchmark_repetitions the table uses medians; otherwise the single run.
-    for (const Run& r : runs) {
-      if (r.error_occurred) continue;
-      const bool median = r.run_type == Run::RT_Aggregate && r.aggregate_name == "median";
-      if (!median && r.run_type != Run::RT_Iteration) continue;
-      const auto it = r.counters.find("items_per_second");
-      if (it == r.counters.end()) continue;
-      const std::string& name = r.run_name.function_name;
-      if (median || !has_median_.count(name)) items_[name] = it->second.value;
-      if (median) has_median_.insert(name);
-    }
-  }
-  // name -> items/s
-  std::map<std::string, double> items_;
-  std::set<std::string> has_median_;
-};
 
 void register_labels() {
   auto add = [](const std::string& name, auto fn) { add_with_down(name, fn); };
@@ -630,10 +571,13 @@ int main(int argc, char** argv) {
   register_probs();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  ratio_reporter reporter;
+  bench::median_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
-  print_ratios(reporter.items_);
-  print_segmentation(reporter.items_);
+  std::map<std::string, double> items;  // name -> items/s
+  for (const auto& [name, r] : reporter.rows)
+    if (r.items > 0) items[name] = r.items;
+  print_ratios(items);
+  print_segmentation(items);
   benchmark::Shutdown();
   return 0;
 }

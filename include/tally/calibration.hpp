@@ -254,7 +254,7 @@ class calibration_core {
             if (rule.ignored(tv)) continue;
             const P* s = p + n * C * R + r;
             if (logits) {
-              softmax_of(s, R, prob);
+              softmax_strided(s, R, prob);
             } else {
               for (std::size_t c = 0; c < C; ++c) prob[c] = static_cast<double>(s[c * R]);
             }
@@ -276,23 +276,6 @@ class calibration_core {
       for (std::size_t i = 0; i < tallies_.size(); ++i) tallies_[i] += x.tallies[i];
       conf_.merge(x.conf);
     }
-  }
-
-  template <class P>
-  static void softmax_of(const P* s, std::size_t R, std::vector<double>& prob) {
-    const std::size_t C = prob.size();
-    double m = -std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < C; ++c) m = std::max(m, static_cast<double>(s[c * R]));
-    if (std::isinf(m)) {
-      std::size_t k = 0;
-      for (std::size_t c = 0; c < C; ++c) k += static_cast<double>(s[c * R]) == m ? 1 : 0;
-      for (std::size_t c = 0; c < C; ++c)
-        prob[c] = static_cast<double>(s[c * R]) == m ? 1.0 / static_cast<double>(k) : 0.0;
-      return;
-    }
-    double sum = 0;
-    for (std::size_t c = 0; c < C; ++c) sum += prob[c] = std::exp(static_cast<double>(s[c * R]) - m);
-    for (std::size_t c = 0; c < C; ++c) prob[c] /= sum;
   }
 
   options_type opts_;

@@ -375,7 +375,7 @@ class ranking_core {
           const std::size_t label = static_cast<std::size_t>(label_bits(tv));
           const P* s = p + n * C * R + r;
           if (logits) {
-            softmax(s, R, prob);
+            softmax_strided(s, R, prob);
           } else {
             for (std::size_t c = 0; c < C; ++c) prob[c] = static_cast<double>(s[c * R]);
           }
@@ -391,26 +391,6 @@ class ranking_core {
             f(c, static_cast<double>(p[i]), label_bits(t[i]) != 0 ? 1u : 0u);
           }
     }
-  }
-
-  // Softmax over C scores with stride R, in double: exp(x - max) / sum. A +inf score shares
-  // the whole mass with the other +inf scores (exp(inf - inf) would be NaN).
-  template <class P>
-  static void softmax(const P* s, std::size_t R, std::vector<double>& prob) {
-    const std::size_t C = prob.size();
-    double m = -std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < C; ++c) m = std::max(m, static_cast<double>(s[c * R]));
-    if (std::isinf(m)) {
-      // All -inf (uniform) or some +inf (those share the mass).
-      std::size_t k = 0;
-      for (std::size_t c = 0; c < C; ++c) k += static_cast<double>(s[c * R]) == m ? 1 : 0;
-      for (std::size_t c = 0; c < C; ++c)
-        prob[c] = static_cast<double>(s[c * R]) == m ? 1.0 / static_cast<double>(k) : 0.0;
-      return;
-    }
-    double sum = 0;
-    for (std::size_t c = 0; c < C; ++c) sum += prob[c] = std::exp(static_cast<double>(s[c * R]) - m);
-    for (std::size_t c = 0; c < C; ++c) prob[c] /= sum;
   }
 
   // Binary scores that are all probabilities (no NaN, none outside [0, 1]) with valid targets,

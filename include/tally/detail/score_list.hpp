@@ -1,9 +1,11 @@
 // tally/detail/score_list.hpp — the scores the ranking metrics keep in exact mode, compactly
-// (float while they fit, double from the first that does not), and the logit / sigmoid maps.
+// (float while they fit, double from the first that does not), and the maps between scores
+// (logit, sigmoid, softmax).
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_SCORE_LIST_HPP
 #define TALLY_DETAIL_SCORE_LIST_HPP
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +25,26 @@ namespace detail {
 }
 [[nodiscard]] inline double sigmoid_of(double x) noexcept {
   return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+}
+
+// Softmax over C = prob.size() scores s[0], s[R], s[2R], ... in double: exp(x - max) / sum,
+// the rule torchmetrics' multiclass scores follow. A +inf score shares the whole mass with the
+// other +inf scores (exp(inf - inf) would be NaN); all -inf is uniform.
+template <class P>
+void softmax_strided(const P* s, std::size_t R, std::vector<double>& prob) {
+  const std::size_t C = prob.size();
+  double m = -std::numeric_limits<double>::infinity();
+  for (std::size_t c = 0; c < C; ++c) m = std::max(m, static_cast<double>(s[c * R]));
+  if (std::isinf(m)) {
+    std::size_t k = 0;
+    for (std::size_t c = 0; c < C; ++c) k += static_cast<double>(s[c * R]) == m ? 1 : 0;
+    for (std::size_t c = 0; c < C; ++c)
+      prob[c] = static_cast<double>(s[c * R]) == m ? 1.0 / static_cast<double>(k) : 0.0;
+    return;
+  }
+  double sum = 0;
+  for (std::size_t c = 0; c < C; ++c) sum += prob[c] = std::exp(static_cast<double>(s[c * R]) - m);
+  for (std::size_t c = 0; c < C; ++c) prob[c] /= sum;
 }
 
 // The scores of one (class, target) pair in exact mode: float (4 bytes) while every score is a
