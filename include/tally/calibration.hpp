@@ -161,17 +161,10 @@ class calibration_core {
     std::size_t C = 1;
     if constexpr (multiclass) C = static_cast<std::size_t>(opts_.num_classes);
     if constexpr (multiclass) {
-      if (ps.rank() != ts.rank() + 1 || ps.rank() < 2)
-        fail("preds shape ", ps, " and target shape ", ts,
-             " do not fit: MulticlassCalibrationError takes scores (N, C, ...) and a target "
-             "(N, ...)");
-      if (ps[1] != C)
-        fail("preds shape ", ps, ": axis 1 has ", ps[1], " scores but num_classes is ", C);
-      if (ps.without_axis(1) != ts)
-        fail("preds shape ", ps, " and target shape ", ts,
-             " do not match: scores (N, C, ...) need target (N, ...)");
-      N = ts[0];
-      R = N ? ts.numel() / N : 0;
+      const multiclass_layout lay =
+          check_class_scores_shapes(ps, ts, C, "MulticlassCalibrationError");
+      N = lay.N;
+      R = lay.R;
     } else {
       check_binary_shapes(ps, ts, false);
       N = 1;
@@ -183,11 +176,9 @@ class calibration_core {
     } else {
       const std::size_t bad = find_nan(preds.data(), preds.size());
       if (bad != npos) fail_nan(bad);
+      check_label_values(target.data(), target.size(), multiclass ? C : 2, !multiclass,
+                         opts_.ignore_index);
       const label_rule<T> rule(multiclass ? C : 2, opts_.ignore_index);
-      const T* t = target.data();
-      for (std::size_t i = 0; i < target.size(); ++i)
-        if (!rule.valid(t[i]) && !rule.ignored(t[i]))
-          fail_target(label_value(t[i]), i, multiclass ? C : 2, !multiclass, opts_.ignore_index);
       if (opts_.scores == Scores::probabilities) check_probabilities(preds.data(), preds.size());
       const bool logits = read_as_logits(preds.data(), target.data(), N, R, C, rule);
       count(preds.data(), target.data(), N, R, C, logits, rule, threads);

@@ -70,6 +70,17 @@ template <class P, class T>
   fail_pred_label(label_value(p), index, C, false, ignore_index);
 }
 
+// Every target in [0, count) or equal to ignore_index, else tally::error naming the first other
+// value and its flat index (binary_values: the 0-or-1 wording).
+template <class T>
+void check_label_values(const T* t, std::size_t n, std::uint64_t count, bool binary_values,
+                        const std::optional<std::int64_t>& ignore_index) {
+  const label_rule<T> rule(count, ignore_index);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!rule.valid(t[i]) && !rule.ignored(t[i]))
+      fail_target(label_value(t[i]), i, count, binary_values, ignore_index);
+}
+
 [[noreturn]] inline void fail_nan(std::size_t index) {
   fail("preds value NaN at index ", index, ": scores, probabilities and logits must not be NaN");
 }

@@ -275,17 +275,10 @@ class ranking_core {
     const Shape& ts = target.shape();
     std::size_t N = 0, R = 0;
     if constexpr (multiclass) {
-      if (ps.rank() != ts.rank() + 1 || ps.rank() < 2)
-        fail("preds shape ", ps, " and target shape ", ts,
-             " do not fit: multiclass ranking metrics take scores (N, C, ...) and a target "
-             "(N, ...)");
-      if (ps[1] != classes_)
-        fail("preds shape ", ps, ": axis 1 has ", ps[1], " scores but num_classes is ", classes_);
-      if (ps.without_axis(1) != ts)
-        fail("preds shape ", ps, " and target shape ", ts,
-             " do not match: scores (N, C, ...) need target (N, ...)");
-      N = ts[0];
-      R = N ? ts.numel() / N : 0;
+      const multiclass_layout lay =
+          check_class_scores_shapes(ps, ts, classes_, "a multiclass ranking metric");
+      N = lay.N;
+      R = lay.R;
     } else if constexpr (multilabel) {
       check_multilabel_shapes(ps, ts, classes_, false);
       N = ts[0];
@@ -326,10 +319,7 @@ class ranking_core {
 
   template <class T>
   void check_targets(const T* t, std::size_t n) const {
-    const label_rule<T> rule(multiclass ? classes_ : 2, opts_.ignore_index);
-    for (std::size_t i = 0; i < n; ++i)
-      if (!rule.valid(t[i]) && !rule.ignored(t[i]))
-        fail_target(label_value(t[i]), i, multiclass ? classes_ : 2, !multiclass, opts_.ignore_index);
+    check_label_values(t, n, multiclass ? classes_ : 2, !multiclass, opts_.ignore_index);
   }
 
   // Scores::automatic, as torchmetrics decides it per update: logits (sigmoid, softmax) when a

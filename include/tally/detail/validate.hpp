@@ -187,6 +187,22 @@ multiclass_layout check_multiclass_shapes(const Shape& ps, const Shape& ts, std:
   return {scores, N, N ? ts.numel() / N : 0};
 }
 
+// The metrics that read multiclass scores themselves (ranking, calibration): scores (N, C, ...)
+// and a target (N, ...); returns (scores, N, R).
+inline multiclass_layout check_class_scores_shapes(const Shape& ps, const Shape& ts,
+                                                   std::size_t C, const char* metric) {
+  if (ps.rank() != ts.rank() + 1 || ps.rank() < 2)
+    fail("preds shape ", ps, " and target shape ", ts, " do not fit: ", metric,
+         " takes scores (N, C, ...) and a target (N, ...)");
+  if (ps[1] != C)
+    fail("preds shape ", ps, ": axis 1 has ", ps[1], " scores but num_classes is ", C);
+  if (ps.without_axis(1) != ts)
+    fail("preds shape ", ps, " and target shape ", ts,
+         " do not match: scores (N, C, ...) need target (N, ...)");
+  const std::size_t N = ts[0];
+  return {true, N, N ? ts.numel() / N : 0};
+}
+
 // Binary: preds and target of one shape (N, ...).
 inline void check_binary_shapes(const Shape& ps, const Shape& ts, bool samplewise) {
   check_rank(ts, 1, 2, samplewise, "target");
