@@ -413,6 +413,7 @@ class ranking_core {
         const std::size_t m = std::min(block, e - i0);
         bad |= probability_buckets(p + i0, m, bucket);
         bad |= label_slots(bucket, t + i0, m, rule, dump, slot);
+        if (bad) break;  // the general path takes the batch (logits: one block spent here)
         std::size_t i = 0;
         for (; i + 4 <= m; i += 4) {
           ++h[static_cast<std::size_t>(slot[i])];
