@@ -751,6 +751,23 @@ TEST_CASE("kernels: kernel_isa() and the dispatch name the same rung, under ever
 #endif
 }
 
+TEST_CASE("kernels: TALLY_NO_AVX512 leaves the AVX-512 rungs out of the x86 ladder") {
+#if TALLY_SIMD_X86 && defined(TALLY_NO_AVX512)
+  // scalar < avx2: an AVX-512 CPU, a cap or TALLY_ISA naming an AVX-512 rung all land on avx2.
+  CHECK(td::ladder_size == 2);
+  CHECK(td::at_rank(td::rank(isa::avx512)) == isa::avx2);
+  CHECK(td::at_rank(td::rank(isa::avx512vbmi2)) == isa::avx2);
+  CHECK(td::rank(td::detected_isa()) <= td::rank(isa::avx2));
+  isa_guard guard(isa::avx512vbmi2);
+  CHECK(td::active_isa() == td::detected_isa());
+#elif TALLY_SIMD_X86
+  CHECK(td::ladder_size == 4);
+  CHECK(td::at_rank(td::rank(isa::avx512vbmi2)) == isa::avx512vbmi2);
+#else
+  CHECK(td::at_rank(td::ladder_size - 1) == td::ladder[td::ladder_size - 1]);
+#endif
+}
+
 TEST_CASE(
     "kernels: count_class_labels and count_label_table equal a reference, every ISA and type "
     "pair") {

@@ -14,7 +14,9 @@
 //
 // TALLY_ISA=scalar|avx2|avx512|avx512vbmi2|neon in the environment caps the choice (to compare
 // kernels, or to work around a CPU problem); set_isa_cap() does the same from code (the tests).
-// Defining TALLY_NO_SIMD compiles the scalar kernels only.
+// Defining TALLY_NO_SIMD compiles the scalar kernels only; TALLY_NO_AVX512 the x86 ladder without
+// its AVX-512 rungs (scalar < avx2: shorter compiles and smaller programs where no CPU that runs
+// them has AVX-512). Either must be defined alike in every translation unit of a program.
 
 #include <atomic>
 #include <cstdlib>
@@ -27,6 +29,12 @@
 #define TALLY_SIMD_X86 1
 #else
 #define TALLY_SIMD_X86 0
+#endif
+
+#if TALLY_SIMD_X86 && !defined(TALLY_NO_AVX512)
+#define TALLY_SIMD_AVX512 1
+#else
+#define TALLY_SIMD_AVX512 0
 #endif
 
 #if !defined(TALLY_NO_SIMD) && (defined(__GNUC__) || defined(__clang__)) && \
@@ -58,8 +66,10 @@ enum class isa : int { scalar = 0, avx2 = 1, avx512 = 2, avx512vbmi2 = 3, neon =
 }
 
 // This platform's ladder, lowest first, and its length.
-#if TALLY_SIMD_X86
+#if TALLY_SIMD_AVX512
 inline constexpr isa ladder[] = {isa::scalar, isa::avx2, isa::avx512, isa::avx512vbmi2};
+#elif TALLY_SIMD_X86
+inline constexpr isa ladder[] = {isa::scalar, isa::avx2};
 #elif TALLY_SIMD_NEON
 inline constexpr isa ladder[] = {isa::scalar, isa::neon};
 #else

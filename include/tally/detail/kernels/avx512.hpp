@@ -6,7 +6,7 @@
 
 #include "../isa.hpp"
 
-#if TALLY_SIMD_X86
+#if TALLY_SIMD_AVX512   // (TALLY_NO_AVX512: not compiled)
 
 #include <cstddef>
 #include <cstdint>
@@ -425,5 +425,5 @@ TALLY_TARGET_END
 
 #undef TALLY_AVX512_FEATURES
 
-#endif  // TALLY_SIMD_X86
+#endif  // TALLY_SIMD_AVX512
 #endif  // TALLY_DETAIL_KERNELS_AVX512_HPP

@@ -19,9 +19,11 @@ namespace detail {
 template <class F>
 decltype(auto) with_rung(F&& f) {
   switch (active_isa()) {
-#if TALLY_SIMD_X86
+#if TALLY_SIMD_AVX512
     case isa::avx512vbmi2: return f(simd_avx512::vbmi2_tag{});
     case isa::avx512: return f(simd_avx512::tag{});
+#endif
+#if TALLY_SIMD_X86
     case isa::avx2: return f(simd_avx2::tag{});
 #endif
 #if TALLY_SIMD_NEON
