@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds tally's libFuzzer targets (tests/fuzz, clang + ASan + UBSan) and runs each one on a copy
-# of its seed corpus for a fixed time budget (about 60 s in all). Prints each target's executions
-# and the total; exits non-zero on any crash, oracle mismatch, leak, timeout or OOM.
+# of its seed corpus for a fixed time budget (60 s of fuzzing in all, two targets at a time, so
+# about 35 s of wall time). Prints each target's executions and the total; exits non-zero on any
+# crash, oracle mismatch, leak, timeout or OOM.
 #
 #   .ci/fuzz.sh                         # default budget
 #   FUZZ_SECONDS=600 .ci/fuzz.sh        # longer: total seconds, split over the targets
 #   FUZZ_KERNELS_LIB=build/asan/libtally_compiled_kernels.a .ci/fuzz.sh
 #                                       # link the sanitized tally::kernels of the asan preset
 #                                       # instead of compiling the kernels into every target
+#                                       # (FUZZ_NO_AVX512=ON when it was built with TALLY_NO_AVX512)
 #   FUZZ_OPT_LEVEL=1 FUZZ_SECONDS=3600 .ci/fuzz.sh
 #                                       # -O1: builds in ~5 min instead of ~80 s, runs about
 #                                       # twice as many inputs per second; worth it for long runs
@@ -29,6 +31,7 @@ start=$SECONDS
 cxx=${FUZZ_CXX:-clang++}
 cmake -S "$root/tests/fuzz" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   -DTALLY_FUZZ_OPT_LEVEL="${FUZZ_OPT_LEVEL:-0}" -DTALLY_FUZZ_KERNELS_LIB="${FUZZ_KERNELS_LIB:-}" \
+  -DTALLY_NO_AVX512="${FUZZ_NO_AVX512:-OFF}" \
   >/dev/null
 cmake --build "$build" -j "${FUZZ_JOBS:-2}"
 build_time=$((SECONDS - start))
@@ -37,21 +40,38 @@ echo "== fuzz build: ${build_time} s"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tally-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-grand=0
-failed=()
+# The targets run side by side, FUZZ_RUN_JOBS at a time (default: the build's parallel level),
+# each for its own budget; their reports follow in order.
+run_jobs=${FUZZ_RUN_JOBS:-${CMAKE_BUILD_PARALLEL_LEVEL:-2}}
+run_target() {   # target, seconds: runs it, leaves its exit code in $work/<target>.rc
+  local t=$1 seconds=$2 rc=0
+  (cd "$work" && "$build/$t" "$work/$t" -max_total_time="$seconds" -timeout=25 \
+     -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
+     -artifact_prefix="$work/$t-" >"$work/$t.log" 2>&1) || rc=$?
+  echo "$rc" >"$work/$t.rc"
+}
+running=0
 for i in "${!targets[@]}"; do
   t=${targets[$i]}
   per_target=$(( total_seconds * ${weights[$i]} / weight_sum ))
   (( per_target >= 1 )) || per_target=1
-  corpus="$work/$t"
-  mkdir -p "$corpus"
-  cp -r "$root/tests/fuzz/corpus/$t/." "$corpus/"   # never modify the repository's corpus
+  mkdir -p "$work/$t"
+  cp -r "$root/tests/fuzz/corpus/$t/." "$work/$t/"   # never modify the repository's corpus
+  echo "== $t: ${per_target} s on $(ls "$work/$t" | wc -l) seeds"
+  if (( running >= run_jobs )); then
+    wait -n
+    running=$((running - 1))
+  fi
+  run_target "$t" "$per_target" &
+  running=$((running + 1))
+done
+wait
+
+grand=0
+failed=()
+for t in "${targets[@]}"; do
   log="$work/$t.log"
-  echo "== $t: ${per_target} s on $(ls "$corpus" | wc -l) seeds"
-  rc=0
-  (cd "$work" && "$build/$t" "$corpus" -max_total_time="$per_target" -timeout=25 \
-     -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
-     -artifact_prefix="$work/$t-" >"$log" 2>&1) || rc=$?
+  rc=$(cat "$work/$t.rc" 2>/dev/null || echo 1)
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
   execs=${execs:-0}
   grand=$((grand + execs))
