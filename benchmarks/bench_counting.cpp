@@ -523,7 +523,9 @@ void print_ratios(const std::map<std::string, double>& items) {
       std::snprintf(buf, sizeof buf, "%10s", "");
     return std::string(buf);
   };
-  for (const auto& [name, v] : items) {
+  for (const auto& item : items) {
+    const std::string& name = item.first;
+    const double v = item.second;  // (a structured binding: lambdas capture it only in C++20)
     const auto slash = name.rfind('/');
     const std::string base = name.substr(0, slash + 1), kind = name.substr(slash + 1);
     if (kind.rfind("tally", 0) != 0) continue;
