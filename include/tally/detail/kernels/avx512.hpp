@@ -6,7 +6,7 @@
 
 #include "../isa.hpp"
 
-#if TALLY_SIMD_AVX512   // (TALLY_NO_AVX512: not compiled)
+#if TALLY_SIMD_AVX512  // (TALLY_NO_AVX512: not compiled)
 
 #include <cstddef>
 #include <cstdint>
@@ -28,18 +28,22 @@ TALLY_NAMESPACE_BEGIN
 namespace detail {
 namespace simd_avx512 {
 
-inline void vbmi2_scatter_misses(const std::uint8_t* t, const std::uint8_t* p,
-                                 const std::uint64_t* wrong, std::size_t m, std::size_t C,
-                                 std::uint32_t* miss) noexcept {
-  alignas(64) std::uint8_t mt[128], mp[128];
+inline void vbmi2_scatter_misses(std::uint8_t* t, std::uint8_t* p, const std::uint64_t* wrong,
+                                 std::size_t m, std::size_t C, std::uint32_t* miss) noexcept {
+  // The wrong pairs of each step compressed to the front of the block's own buffers (the
+  // compressed bytes of step s land at or before step s, which is already read), then counted in
+  // one loop: a loop per step would mispredict its exit every 64 elements.
+  std::uint8_t* mt = t;
+  std::uint8_t* mp = p;
+  std::size_t k = 0;
   for (std::size_t s = 0; s * 64 < m; ++s) {
     const __mmask64 w = static_cast<__mmask64>(wrong[s]);
-    if (!w) continue;
-    _mm512_storeu_si512(mt, _mm512_maskz_compress_epi8(w, _mm512_loadu_si512(t + 64 * s)));
-    _mm512_storeu_si512(mp, _mm512_maskz_compress_epi8(w, _mm512_loadu_si512(p + 64 * s)));
-    const std::size_t k = static_cast<std::size_t>(__builtin_popcountll(wrong[s]));
-    for (std::size_t j = 0; j < k; ++j) ++miss[mt[j] * C + mp[j]];
+    const __m512i vt = _mm512_loadu_si512(t + 64 * s), vp = _mm512_loadu_si512(p + 64 * s);
+    _mm512_storeu_si512(mt + k, _mm512_maskz_compress_epi8(w, vt));
+    _mm512_storeu_si512(mp + k, _mm512_maskz_compress_epi8(w, vp));
+    k += static_cast<std::size_t>(__builtin_popcountll(wrong[s]));
   }
+  for (std::size_t j = 0; j < k; ++j) ++miss[mt[j] * C + mp[j]];
 }
 
 }  // namespace simd_avx512
@@ -47,28 +51,29 @@ inline void vbmi2_scatter_misses(const std::uint8_t* t, const std::uint8_t* p,
 TALLY_NAMESPACE_END
 TALLY_TARGET_END
 
-
 TALLY_TARGET_BEGIN(TALLY_AVX512_FEATURES)
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 namespace simd_avx512 {
 
-// Per-class byte counting up to 24 classes of 1-byte labels: what the AVX-512 kernels these
-// replace chose without VBMI2 (measured on AMD EPYC Zen 5).
+// Per-class byte counting up to 6 classes of 1-byte labels, as on the AVX2 rung, and hit/miss
+// above: on AMD Zen 4 capped at this rung, per-class counting up to 24 classes (what the AVX-512
+// kernels these replace chose, measured on Zen 5) counted uint8 maps with C = 19 at half the
+// speed of hit/miss (1.5 against 3.1 G elem/s).
 struct tag : kshared::plain_misses {
   static constexpr isa level = isa::avx512;
-  static constexpr std::size_t per_class_max = 24;
+  static constexpr std::size_t per_class_max = 6;
 };
 
-// AVX-512 VBMI2 (Ice Lake, Zen 4 and later): the same kernels; hit/miss collects its wrong pairs
-// with the byte compress (vpcompressb) instead of walking their bits, and takes over from
-// per-class counting above 4 classes.
+// AVX-512 VBMI2 (Ice Lake, Zen 4 and later): the same kernels, but hit/miss takes over from
+// per-class counting above 4 classes and, up to 24, runs in one pass (vbmi2_hit_miss, below);
+// above 24 the generic hit/miss collects its wrong pairs with the byte compress (vpcompressb)
+// instead of walking their bits.
 struct vbmi2_tag {
   static constexpr isa level = isa::avx512vbmi2;
   static constexpr std::size_t per_class_max = 4;
-  static void scatter_misses(const std::uint8_t* t, const std::uint8_t* p,
-                             const std::uint64_t* wrong, std::size_t m, std::size_t C,
-                             std::uint32_t* miss) noexcept {
+  static void scatter_misses(std::uint8_t* t, std::uint8_t* p, const std::uint64_t* wrong,
+                             std::size_t m, std::size_t C, std::uint32_t* miss) noexcept {
     vbmi2_scatter_misses(t, p, wrong, m, C, miss);
   }
 };
@@ -78,10 +83,11 @@ namespace ops {
 
 inline constexpr std::size_t W = 64;
 
-// Tuning (from the AVX-512 kernels these replace, measured on AMD EPYC Zen 5): per-class byte
-// counting with eight classes per pass, hit counting in groups of 16 registers.
-inline constexpr std::size_t per_class_group = 8;
-inline constexpr std::size_t hit_group = 16;
+// Per-class byte counting takes six classes per pass (18 counters and 6 class registers: eight
+// would spill, and ran C = 6 at 4.5 G elem/s instead of 7.2 on Zen 4); hit counting eight
+// classes (16 would spill: 2.3 against 2.8 G elem/s at C = 19).
+inline constexpr std::size_t per_class_group = 6;
+inline constexpr std::size_t hit_group = 8;
 inline constexpr std::size_t argmax_unroll = 1;
 
 template <class T>
@@ -394,7 +400,9 @@ TALLY_INLINE std::uint64_t byte_sum(__m512i v) noexcept {
       _mm512_reduce_add_epi64(_mm512_sad_epu8(v, _mm512_setzero_si512())));
 }
 
-TALLY_INLINE std::uint64_t bits(__mmask64 m) noexcept { return static_cast<std::uint64_t>(m); }
+TALLY_INLINE std::uint64_t bits(__mmask64 m) noexcept {
+  return static_cast<std::uint64_t>(m);
+}
 
 TALLY_INLINE __mmask64 first_n(std::size_t n) noexcept {
   return n >= 64 ? ~__mmask64{0} : static_cast<__mmask64>((std::uint64_t{1} << n) - 1);
@@ -404,9 +412,9 @@ TALLY_INLINE __mmask64 first_n(std::size_t n) noexcept {
 TALLY_INLINE void store_pair_index(std::uint16_t* out, __m512i hi, __m512i lo,
                                    std::uint8_t mult) noexcept {
   const __m512i m = _mm512_set1_epi16(mult);
-  const __m512i a = _mm512_add_epi16(
-      _mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(hi)), m),
-      _mm512_cvtepu8_epi16(_mm512_castsi512_si256(lo)));
+  const __m512i a =
+      _mm512_add_epi16(_mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(hi)), m),
+                       _mm512_cvtepu8_epi16(_mm512_castsi512_si256(lo)));
   const __m512i b = _mm512_add_epi16(
       _mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(hi, 1)), m),
       _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(lo, 1)));
@@ -417,6 +425,136 @@ TALLY_INLINE void store_pair_index(std::uint16_t* out, __m512i hi, __m512i lo,
 }  // namespace ops
 
 #include "generic/kernels.inl"
+
+}  // namespace simd_avx512
+}  // namespace detail
+TALLY_NAMESPACE_END
+TALLY_TARGET_END
+
+// ---- VBMI2: hit/miss in one pass ---------------------------------------------------------------
+//
+// Up to 24 classes, any integer labels: each step counts its right predictions per class in
+// byte lanes and compresses its wrong pairs (vpcompressb) straight into the block's miss
+// buffers, so the data is read once and nothing else is stored. The generic hit/miss
+// (labels.inl) writes hit, target and prediction bytes and reads them again in later passes,
+// which is what a rung without a byte compress can do; on AMD Zen 4 this path counts uint8
+// maps with C = 19 at 1.4x and C = 6 at 1.3x the generic one (docs/kernels.md has the table).
+// Written on the AVX-512 rung's operations (a subset of this region's target, so they inline).
+
+TALLY_TARGET_BEGIN(TALLY_AVX512_FEATURES ",avx512vbmi2")
+TALLY_NAMESPACE_BEGIN
+namespace detail {
+namespace simd_avx512 {
+
+// One step at element i (Tail: the first `left` < 64 only). The k wrong pairs so far sit at the
+// front of mt / mp; a 64-byte store past them stays inside the buffers (64 bytes of slack).
+template <std::size_t G, bool Tail, class P, class T>
+TALLY_INLINE void vbmi2_hit_miss_step(const P* p, const T* t, std::size_t i, std::size_t left,
+                                      __m512i vp, __m512i vt, bool ig, T ignore, const __m512i* vc,
+                                      __m512i* cnt, u8* mt, u8* mp, std::size_t& k,
+                                      __mmask64& bad) noexcept {
+  const vec<T> tv = vload_step<Tail>(t + i, left);
+  const __m512i t8 = to_u8(tv), p8 = to_u8(vload_step<Tail>(p + i, left));
+  __mmask64 kept = live_lanes<Tail>(left);
+  if (ig) kept &= ~to_bytes(veq(tv, ignore));
+  bad |= kept & ~(_mm512_cmple_epu8_mask(t8, vt) & _mm512_cmple_epu8_mask(p8, vp));
+  const __mmask64 hit = _mm512_mask_cmpeq_epi8_mask(kept, t8, p8);
+  const __mmask64 wrong = kept & ~hit;
+  // Per class: + 1 in the lanes that hold the class and were predicted right.
+  const __m512i hit1 = _mm512_maskz_mov_epi8(hit, _mm512_set1_epi8(1));
+  TALLY_UNROLL
+  for (std::size_t g = 0; g < G; ++g)
+    cnt[g] = _mm512_mask_add_epi8(cnt[g], _mm512_cmpeq_epi8_mask(t8, vc[g]), cnt[g], hit1);
+  _mm512_storeu_si512(mt + k, _mm512_maskz_compress_epi8(wrong, t8));
+  _mm512_storeu_si512(mp + k, _mm512_maskz_compress_epi8(wrong, p8));
+  k += static_cast<std::size_t>(__builtin_popcountll(wrong));
+}
+
+// Hit/miss over n pairs with C <= G classes (padded to G with 0xFE, which is no class), in
+// blocks of fold_steps steps. Returns how many elements it counted: n, or fewer when `adaptive`
+// and the first block missed too often (the caller counts the rest with the table); npos on an
+// invalid value.
+template <std::size_t G, class P, class T>
+std::size_t vbmi2_hit_miss(const P* p, const T* t, std::size_t n, std::size_t C,
+                           const label_rule<P>& pr, const label_rule<T>& tr, class_counts_out out,
+                           label_scratch& scratch, bool adaptive) {
+  constexpr std::size_t block = fold_steps * 64;
+  scratch.bytes.resize(2 * (block + 64));
+  u8* mt = scratch.bytes.data();
+  u8* mp = mt + block + 64;
+  scratch.table.assign(C * C, 0);
+  u32* miss = scratch.table.data();
+  const __m512i vp = _mm512_set1_epi8(static_cast<char>(pr.limit - 1));
+  const __m512i vt = _mm512_set1_epi8(static_cast<char>(tr.limit - 1));
+  __m512i vc[G];
+  TALLY_UNROLL
+  for (std::size_t g = 0; g < G; ++g) vc[g] = _mm512_set1_epi8(static_cast<char>(g < C ? g : 0xFE));
+  std::uint64_t tp[G] = {};
+  std::size_t since_fold = 0;
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t m = std::min(block, n - i);
+    __m512i cnt[G];
+    TALLY_UNROLL
+    for (std::size_t g = 0; g < G; ++g) cnt[g] = _mm512_setzero_si512();
+    __mmask64 bad = 0;
+    std::size_t k = 0, j = 0;
+    for (; j + 64 <= m; j += 64)
+      vbmi2_hit_miss_step<G, false>(p + i, t + i, j, 0, vp, vt, tr.has_ignore, tr.ignore, vc, cnt,
+                                    mt, mp, k, bad);
+    if (j < m)
+      vbmi2_hit_miss_step<G, true>(p + i, t + i, j, m - j, vp, vt, tr.has_ignore, tr.ignore, vc,
+                                   cnt, mt, mp, k, bad);
+    // An invalid label would index outside the table: stop before the scatter.
+    if (bad) return npos;
+    TALLY_UNROLL
+    for (std::size_t g = 0; g < G; ++g) tp[g] += ops::byte_sum(cnt[g]);
+    for (std::size_t w = 0; w < k; ++w) ++miss[mt[w] * C + mp[w]];
+    // 32-bit cells: fold them into the output long before one could overflow.
+    since_fold += k;
+    if (since_fold >= (std::size_t{1} << 31)) {
+      kshared::fold_misses(miss, C, out);
+      since_fold = 0;
+    }
+    const bool first = i == 0;
+    i += m;
+    if (adaptive && first && k * miss_rate_den > m * miss_rate_num) break;
+  }
+  for (std::size_t c = 0; c < C; ++c) {
+    out.tp[c] += tp[c];
+    out.target[c] += tp[c];
+    out.pred[c] += tp[c];
+  }
+  kshared::fold_misses(miss, C, out);
+  return i;
+}
+
+// The VBMI2 rung's label kernels: hit/miss in one pass from 5 to 24 classes, the generic
+// kernels otherwise (and for bool labels).
+template <class P, class T>
+bool class_labels(vbmi2_tag, const P* p, const T* t, std::size_t n, std::size_t C,
+                  const label_rule<P>& pr, const label_rule<T>& tr, class_counts_out out,
+                  label_scratch& scratch) {
+  if constexpr (!std::is_same_v<P, bool> && !std::is_same_v<T, bool>) {
+    const label_kernel k = forced_label_kernel();
+    const bool chosen =
+        k == label_kernel::automatic ? C > vbmi2_tag::per_class_max : k == label_kernel::hit_miss;
+    if (chosen && C <= 24) {
+      const bool adaptive = k == label_kernel::automatic;
+      const std::size_t done =
+          C <= 8    ? vbmi2_hit_miss<8>(p, t, n, C, pr, tr, out, scratch, adaptive)
+          : C <= 12 ? vbmi2_hit_miss<12>(p, t, n, C, pr, tr, out, scratch, adaptive)
+          : C <= 16 ? vbmi2_hit_miss<16>(p, t, n, C, pr, tr, out, scratch, adaptive)
+          : C <= 20 ? vbmi2_hit_miss<20>(p, t, n, C, pr, tr, out, scratch, adaptive)
+                    : vbmi2_hit_miss<24>(p, t, n, C, pr, tr, out, scratch, adaptive);
+      if (done == npos) return false;
+      return done == n ||
+             count_via_table_simd(p + done, t + done, n - done, C, pr, tr, out, scratch);
+    }
+  }
+  return class_labels_with(vbmi2_tag::per_class_max, &vbmi2_tag::scatter_misses, p, t, n, C, pr, tr,
+                           out, scratch);
+}
 
 }  // namespace simd_avx512
 }  // namespace detail

@@ -210,9 +210,8 @@ template <class Prep>
 
 // Adds the wrong pairs of m elements to a C x C table of 32-bit cells: element k is wrong when bit
 // k % 64 of wrong[k / 64] is set; its classes are t[k] and p[k].
-inline void scatter_misses_table(const std::uint8_t* t, const std::uint8_t* p,
-                           const std::uint64_t* wrong, std::size_t m, std::size_t C,
-                           std::uint32_t* miss) noexcept {
+inline void scatter_misses_table(std::uint8_t* t, std::uint8_t* p, const std::uint64_t* wrong,
+                                 std::size_t m, std::size_t C, std::uint32_t* miss) noexcept {
   for (std::size_t w = 0; w < (m + 63) / 64; ++w)
     for (std::uint64_t bits = wrong[w]; bits; bits &= bits - 1) {
       const std::size_t k = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
@@ -222,9 +221,8 @@ inline void scatter_misses_table(const std::uint8_t* t, const std::uint8_t* p,
 
 // The rungs' default for hit/miss: tags derive from it (AVX-512 VBMI2 brings its own).
 struct plain_misses {
-  static void scatter_misses(const std::uint8_t* t, const std::uint8_t* p,
-                             const std::uint64_t* wrong, std::size_t m, std::size_t C,
-                             std::uint32_t* miss) noexcept {
+  static void scatter_misses(std::uint8_t* t, std::uint8_t* p, const std::uint64_t* wrong,
+                             std::size_t m, std::size_t C, std::uint32_t* miss) noexcept {
     scatter_misses_table(t, p, wrong, m, C, miss);
   }
 };

@@ -191,9 +191,9 @@ void count_hits(const u8* hits, std::size_t steps, std::size_t C, std::uint64_t*
 }
 
 // How a rung adds a hit/miss block's wrong pairs to the C x C table (kshared::scatter_misses_table,
-// or a rung's own).
-using scatter_misses_fn = void (*)(const u8* t, const u8* p, const std::uint64_t* wrong,
-                                   std::size_t m, std::size_t C, u32* miss);
+// or a rung's own). t and p are the block's own byte buffers, which it may overwrite.
+using scatter_misses_fn = void (*)(u8* t, u8* p, const std::uint64_t* wrong, std::size_t m,
+                                   std::size_t C, u32* miss);
 
 // Hit/miss over n pairs. Returns how many elements it counted: n, or fewer when `adaptive` and the
 // first block missed too often (the caller counts the rest with the table); npos on an invalid
