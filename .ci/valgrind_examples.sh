@@ -29,7 +29,10 @@ runs=0
 for exe in "$build"/examples/*; do
   [[ -f "$exe" && -x "$exe" ]] || continue
   name=$(basename "$exe")
-  if ldd "$exe" | grep -q 'libtorch'; then
+  # (ldd's output read whole: `ldd | grep -q` under pipefail fails at random when grep exits
+  # before ldd has written everything, and ldd dies of SIGPIPE.)
+  libs=$(ldd "$exe")
+  if [[ $libs == *libtorch* ]]; then
     echo "skip  $name (links LibTorch; see the top of this script)"
     continue
   fi
@@ -37,7 +40,7 @@ for exe in "$build"/examples/*; do
   [[ $name == parallel_update ]] && args=(2)
   [[ $name == svg_output ]] && args=("$scratch")   # its pictures go to a scratch directory
   checks=(--leak-check=full --errors-for-leak-kinds=definite,indirect)
-  if ldd "$exe" | grep -q 'libmpi'; then
+  if [[ $libs == *libmpi* ]]; then
     checks=(--leak-check=no)
     [[ -f $ompi_supp ]] && checks+=(--suppressions="$ompi_supp")
   fi
