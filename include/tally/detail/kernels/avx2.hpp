@@ -43,6 +43,8 @@ inline constexpr std::size_t per_class_group = 3;
 inline constexpr std::size_t hit_group = 6;
 // Steps of positions per visit of a class row in the argmax (two measured the same as one).
 inline constexpr std::size_t argmax_unroll = 1;
+// Many classes: the first phase marks wrong pairs with bits (no 32-bit lane compress).
+inline constexpr bool large_streams = false;
 
 template <class T>
 struct lane_types {
@@ -407,6 +409,18 @@ TALLY_INLINE std::uint64_t byte_sum(__m256i v) noexcept {
 // Bit k set for lane k of a byte mask.
 TALLY_INLINE std::uint64_t bits(__m256i m) noexcept {
   return static_cast<std::uint32_t>(_mm256_movemask_epi8(m));
+}
+
+// The lanes of v that m selects, in order, stored at dst; returns how many. A lane at a time:
+// AVX2 has no compress, and large_streams is off on this rung.
+TALLY_INLINE std::size_t compress_u32(std::uint32_t* dst, __m256i m, __m256i v) noexcept {
+  alignas(32) std::uint32_t x[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(x), v);
+  std::size_t k = 0;
+  for (unsigned b = static_cast<unsigned>(_mm256_movemask_ps(_mm256_castsi256_ps(m))); b;
+       b &= b - 1)
+    dst[k++] = x[__builtin_ctz(b)];
+  return k;
 }
 
 // The first n lanes (n <= 32).

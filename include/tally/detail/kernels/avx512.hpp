@@ -89,6 +89,8 @@ inline constexpr std::size_t W = 64;
 inline constexpr std::size_t per_class_group = 6;
 inline constexpr std::size_t hit_group = 8;
 inline constexpr std::size_t argmax_unroll = 1;
+// Many classes: the first phase compresses right and wrong pairs into streams (compress_u32).
+inline constexpr bool large_streams = true;
 
 template <class T>
 struct lane_types {
@@ -402,6 +404,13 @@ TALLY_INLINE std::uint64_t byte_sum(__m512i v) noexcept {
 
 TALLY_INLINE std::uint64_t bits(__mmask64 m) noexcept {
   return static_cast<std::uint64_t>(m);
+}
+
+// The lanes of v that m selects, in order, stored at dst (64 bytes are written); returns how many.
+// (A compress into a register and a plain store: vpcompressd to memory is slow on AMD Zen 4.)
+TALLY_INLINE std::size_t compress_u32(std::uint32_t* dst, __mmask16 m, __m512i v) noexcept {
+  _mm512_storeu_si512(dst, _mm512_maskz_compress_epi32(m, v));
+  return static_cast<std::size_t>(__builtin_popcount(m));
 }
 
 TALLY_INLINE __mmask64 first_n(std::size_t n) noexcept {

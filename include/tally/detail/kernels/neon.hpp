@@ -40,6 +40,8 @@ inline constexpr std::size_t W = 16;
 inline constexpr std::size_t per_class_group = 6;
 inline constexpr std::size_t hit_group = 12;
 inline constexpr std::size_t argmax_unroll = 1;
+// Many classes: the first phase marks wrong pairs with bits (no 32-bit lane compress).
+inline constexpr bool large_streams = false;
 
 template <class T>
 struct lane_types;
@@ -373,6 +375,18 @@ TALLY_INLINE uint8x16_t fill_ff(uint8x16_t v, uint8x16_t m) noexcept { return vo
 TALLY_INLINE uint8x16_t inc(uint8x16_t c, uint8x16_t m) noexcept { return vsubq_u8(c, m); }
 
 TALLY_INLINE std::uint64_t byte_sum(uint8x16_t v) noexcept { return vaddlvq_u8(v); }
+
+// The lanes of v that m selects, in order, stored at dst; returns how many. A lane at a time:
+// NEON has no compress, and large_streams is off on this rung.
+TALLY_INLINE std::size_t compress_u32(std::uint32_t* dst, uint32x4_t m, uint32x4_t v) noexcept {
+  std::uint32_t x[4], b[4];
+  vst1q_u32(x, v);
+  vst1q_u32(b, m);
+  std::size_t k = 0;
+  for (std::size_t j = 0; j < 4; ++j)
+    if (b[j]) dst[k++] = x[j];
+  return k;
+}
 
 // Bit k set for lane k of a byte mask: each lane keeps one bit of its weight, then the halves
 // are summed.

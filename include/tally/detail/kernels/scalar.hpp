@@ -206,6 +206,66 @@ template <class Prep>
   return true;
 }
 
+// count_large for rungs that compress 32-bit lanes (large_streams): phase 1
+// prep(i, m, hb, mt, mp, hits, misses) appends the classes of the right pairs of elements
+// [i, i + m) to hb and the target and predicted classes of the wrong ones to mt and mp; phase 2
+// counts a right pair with one update and a wrong pair with two, and walks no bits. `slack`: how
+// many entries past its count a stream write may touch.
+template <class Prep>
+[[nodiscard]] bool count_large_streams(std::size_t n, std::size_t C, std::size_t slack,
+                                       class_counts_out out, label_scratch& scratch, Prep&& prep) {
+  constexpr std::uint64_t TG = 1, PD = std::uint64_t{1} << 21, TP = std::uint64_t{1} << 42;
+  constexpr std::uint64_t field = (std::uint64_t{1} << 21) - 1;
+  scratch.hist.assign(4 * C, 0);
+  scratch.table.resize(3 * (large_block + slack));
+  std::uint64_t* h = scratch.hist.data();
+  std::uint32_t* hb = scratch.table.data();
+  std::uint32_t* mt = hb + large_block + slack;
+  std::uint32_t* mp = mt + large_block + slack;
+  auto flush = [&] {
+    for (std::size_t c = 0; c < 4 * C; ++c) {
+      const std::uint64_t v = h[c];
+      out.target[c % C] += v & field;
+      out.pred[c % C] += (v >> 21) & field;
+      out.tp[c % C] += v >> 42;
+    }
+    std::fill(h, h + 4 * C, std::uint64_t{0});
+  };
+  std::size_t since_flush = 0;
+  for (std::size_t i = 0; i < n; i += large_block) {
+    const std::size_t m = std::min(large_block, n - i);
+    std::size_t hits = 0, misses = 0;
+    if (!prep(i, m, hb, mt, mp, hits, misses)) return false;
+    // Four copies of the counters take turns, so that runs of one class do not wait on each
+    // other; a copy's field grows by at most one per element.
+    std::size_t k = 0;
+    for (; k + 4 <= hits; k += 4) {
+      h[hb[k]] += TG | PD | TP;
+      h[C + hb[k + 1]] += TG | PD | TP;
+      h[2 * C + hb[k + 2]] += TG | PD | TP;
+      h[3 * C + hb[k + 3]] += TG | PD | TP;
+    }
+    for (; k < hits; ++k) h[hb[k]] += TG | PD | TP;
+    for (k = 0; k + 2 <= misses; k += 2) {
+      h[C + mt[k]] += TG;
+      h[2 * C + mp[k]] += PD;
+      h[3 * C + mt[k + 1]] += TG;
+      h[mp[k + 1]] += PD;
+    }
+    for (; k < misses; ++k) {
+      h[mt[k]] += TG;
+      h[C + mp[k]] += PD;
+    }
+    since_flush += m;
+    if (since_flush + large_block > field) {
+      flush();
+      since_flush = 0;
+    }
+  }
+  flush();
+  return true;
+}
+
 // ==== hit/miss: the wrong pairs ================================================================
 
 // Adds the wrong pairs of m elements to a C x C table of 32-bit cells: element k is wrong when bit

@@ -18,7 +18,15 @@ bool label_table(Tag, const P* p, const T* t, std::size_t n, std::size_t C,
 template <class P, class T>
 bool large_labels(const P* p, const T* t, std::size_t n, std::size_t C, const label_rule<P>& pr,
                   const label_rule<T>& tr, class_counts_out out, label_scratch& scratch) {
-  return kshared::count_large(
+  if constexpr (ops::large_streams)
+    return kshared::count_large_streams(
+        n, C, ops::W, out, scratch,
+        [&](std::size_t i, std::size_t m, u32* hb, u32* mt, u32* mp, std::size_t& hits,
+            std::size_t& misses) {
+          return large_streams_prep(p + i, t + i, m, pr, tr, hb, mt, mp, hits, misses);
+        });
+  else
+    return kshared::count_large(
       n, C, out, scratch,
       [&](std::size_t i, std::size_t m, u32* tb, u32* pb, std::uint64_t* wrong) {
         return large_prep(p + i, t + i, m, C, pr, tr, tb, pb, wrong);
@@ -42,8 +50,10 @@ bool class_labels_with(std::size_t per_class_max, scatter_misses_fn scatter, con
   }
   // The table's bins are 16-bit and its copies live in L1/L2: up to 64 classes for any labels,
   // up to 255 for 1-byte labels (C = 150: 1.5x the loop against 1.3x for the packed histograms)
-  // when the batch is long enough to pay for clearing a table of C*C counters.
-  const bool big_table = sizeof(P) == 1 && sizeof(T) == 1 && n >= 16 * C * C;
+  // when the batch is long enough to pay for clearing a table of C*C counters. Not where the
+  // packed histograms take streams (AVX-512 on Zen 4, C = 150: 1.25 G elem/s against 1.1).
+  const bool big_table =
+      !ops::large_streams && sizeof(P) == 1 && sizeof(T) == 1 && n >= 16 * C * C;
   const std::size_t table_max = big_table ? bytes_table_max_classes : table_max_classes;
   if (k == label_kernel::table && C > table_max) k = label_kernel::automatic;
   if (k == label_kernel::automatic)

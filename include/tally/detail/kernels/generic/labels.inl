@@ -296,36 +296,74 @@ bool count_via_table_simd(const P* p, const T* t, std::size_t n, std::size_t C,
 
 // ---- many classes: the first phase --------------------------------------------------------------
 
-// How large_prep tests ignored targets: not at all, in its 32-bit lanes, or (a 64-bit target
-// whose ignore value does not survive saturation to 32 bits: 2^32 - 1 and above, -1 among them)
-// at the target's full width.
+// How the many-class first phase tests ignored targets: not at all, in its 32-bit lanes, or (a
+// 64-bit target whose ignore value does not survive saturation to 32 bits: 2^32 - 1 and above,
+// -1 among them) at the target's full width.
 enum class ignore_test { none, narrow, wide };
 
-// One step of large_prep at element i (Tail: the first `left` < W only). Lanes past the end read
-// zeros: a valid pair (0, 0) that is right, so neither bad nor wrong, and the second phase reads
-// only the first m indexes.
+// The rules of the many-class first phase in 32-bit lanes (labels saturate to 2^32 - 1).
+template <class T>
+struct large_rules {
+  u32 tmax, pmax, ig32;
+  ignore_test ig;
+  T ignore;
+};
+
+template <class P, class T>
+large_rules<T> large_rules_of(const label_rule<P>& pr, const label_rule<T>& tr) noexcept {
+  constexpr std::uint64_t u32max = 0xFFFFFFFFu;
+  large_rules<T> r;
+  r.tmax = static_cast<u32>(std::min<std::uint64_t>(tr.limit, u32max) - 1);
+  r.pmax = static_cast<u32>(std::min<std::uint64_t>(pr.limit, u32max) - 1);
+  r.ig32 = static_cast<u32>(std::min<std::uint64_t>(tr.ignore, u32max));
+  r.ig = !tr.has_ignore ? ignore_test::none
+         : sizeof(T) == 8 && static_cast<std::uint64_t>(tr.ignore) >= u32max
+             ? ignore_test::wide
+             : ignore_test::narrow;
+  r.ignore = tr.ignore;
+  return r;
+}
+
+// A step of pairs in 32-bit lanes: the labels, and which pairs count (not ignored, valid).
+struct large_pairs {
+  vec<u32> t, p;
+  vmask<u32> keep;
+};
+
+// Loads the step at t / p (Tail: the first `left` < W; lanes past the end read zeros, a valid
+// pair (0, 0)) and adds its invalid lanes to `bad`.
 template <bool Tail, class P, class T>
-TALLY_INLINE void large_step(const P* p, const T* t, std::size_t i, std::size_t left, u32 tmax,
-                             u32 pmax, ignore_test ig, T ignore, u32 ig32,
-                             const vec<u32>& spare, u32* tb, u32* pb, std::uint64_t* wrong,
-                             vmask<u32>& bad) noexcept {
-  prefetch_ahead(t + i);
-  prefetch_ahead(p + i);
-  const vec<T> tv = vload_step<Tail>(t + i, left);
-  const vec<u32> t32 = convert<u32>(tv);
-  const vec<u32> p32 = convert<u32>(vload_step<Tail>(p + i, left));
+TALLY_INLINE large_pairs large_load(const P* p, const T* t, std::size_t left,
+                                    const large_rules<T>& r, vmask<u32>& bad) noexcept {
+  const vec<T> tv = vload_step<Tail>(t, left);
+  large_pairs s;
+  s.t = convert<u32>(tv);
+  s.p = convert<u32>(vload_step<Tail>(p, left));
   vmask<u32> ign = vnone<u32>();
   if constexpr (sizeof(T) == 8) {
-    if (ig == ignore_test::wide) ign = mask_cast<u32>(veq(tv, ignore));
+    if (r.ig == ignore_test::wide) ign = mask_cast<u32>(veq(tv, r.ignore));
   }
-  if (ig == ignore_test::narrow) ign = veq(t32, ig32);
-  const vmask<u32> ok = vand(vle(t32, tmax), vle(p32, pmax));
-  const vmask<u32> keep = vandnot(ok, ign);
+  if (r.ig == ignore_test::narrow) ign = veq(s.t, r.ig32);
+  const vmask<u32> ok = vand(vle(s.t, r.tmax), vle(s.p, r.pmax));
+  s.keep = vandnot(ok, ign);
   bad = vor(bad, vandnot(vandnot(vall<u32>(), ok), ign));
-  const vec<u32> a = vselect(keep, t32, spare), b = vselect(keep, p32, spare);
+  return s;
+}
+
+// One step of large_prep at element i (Tail: the first `left` < W only). Lanes past the end are
+// a valid pair (0, 0) that is right, so neither bad nor wrong, and the second phase reads only
+// the first m indexes.
+template <bool Tail, class P, class T>
+TALLY_INLINE void large_step(const P* p, const T* t, std::size_t i, std::size_t left,
+                             const large_rules<T>& r, const vec<u32>& spare, u32* tb, u32* pb,
+                             std::uint64_t* wrong, vmask<u32>& bad) noexcept {
+  prefetch_ahead(t + i);
+  prefetch_ahead(p + i);
+  const large_pairs s = large_load<Tail>(p + i, t + i, left, r, bad);
+  const vec<u32> a = vselect(s.keep, s.t, spare), b = vselect(s.keep, s.p, spare);
   vstore(tb + i, a);
   vstore(pb + i, b);
-  const std::uint64_t w = ops::bits(to_bytes(vandnot(keep, veq(a, b))));
+  const std::uint64_t w = ops::bits(to_bytes(vandnot(s.keep, veq(a, b))));
   wrong[i / 64] |= w << (i % 64);
 }
 
@@ -334,21 +372,53 @@ TALLY_INLINE void large_step(const P* p, const T* t, std::size_t i, std::size_t 
 template <class P, class T>
 bool large_prep(const P* p, const T* t, std::size_t m, std::size_t C, const label_rule<P>& pr,
                 const label_rule<T>& tr, u32* tb, u32* pb, std::uint64_t* wrong) noexcept {
-  constexpr std::uint64_t u32max = 0xFFFFFFFFu;
-  const u32 tmax = static_cast<u32>(std::min<std::uint64_t>(tr.limit, u32max) - 1);
-  const u32 pmax = static_cast<u32>(std::min<std::uint64_t>(pr.limit, u32max) - 1);
-  const u32 ig32 = static_cast<u32>(std::min<std::uint64_t>(tr.ignore, u32max));
-  const ignore_test ig = !tr.has_ignore ? ignore_test::none
-                         : sizeof(T) == 8 && static_cast<std::uint64_t>(tr.ignore) >= u32max
-                             ? ignore_test::wide
-                             : ignore_test::narrow;
+  const large_rules<T> r = large_rules_of(pr, tr);
   const vec<u32> spare = vset1(static_cast<u32>(C));
   vmask<u32> bad = vnone<u32>();
   std::fill(wrong, wrong + (m + 63) / 64, std::uint64_t{0});
   std::size_t i = 0;
+  for (; i + ops::W <= m; i += ops::W) large_step<false>(p, t, i, 0, r, spare, tb, pb, wrong, bad);
+  if (i < m) large_step<true>(p, t, i, m - i, r, spare, tb, pb, wrong, bad);
+  return !vany(bad);
+}
+
+// One step of large_streams_prep (Tail: the first `left` < W only): the classes of its right
+// pairs appended to hb, the target and predicted classes of its wrong pairs to mt and mp.
+template <bool Tail, class P, class T>
+TALLY_INLINE void large_stream_step(const P* p, const T* t, std::size_t left,
+                                    const large_rules<T>& r, u32* hb, u32* mt, u32* mp,
+                                    std::size_t& hits, std::size_t& misses,
+                                    vmask<u32>& bad) noexcept {
+  const large_pairs s = large_load<Tail>(p, t, left, r, bad);
+  const vmask<u32> same = veq(s.t, s.p);
+  TALLY_UNROLL
+  for (std::size_t j = 0; j < sizeof(u32); ++j) {
+    hits += ops::compress_u32(hb + hits, ops::m_and<u32>(s.keep.r[j], same.r[j]), s.t.r[j]);
+    const ops::mask<u32> w = ops::m_andnot<u32>(s.keep.r[j], same.r[j]);
+    ops::compress_u32(mt + misses, w, s.t.r[j]);
+    misses += ops::compress_u32(mp + misses, w, s.p.r[j]);
+  }
+}
+
+// The first phase of kshared::count_large_streams for m <= kshared::large_block pairs (rungs
+// with large_streams). The streams take W lanes of slack.
+template <class P, class T>
+bool large_streams_prep(const P* p, const T* t, std::size_t m, const label_rule<P>& pr,
+                        const label_rule<T>& tr, u32* hb, u32* mt, u32* mp, std::size_t& hits,
+                        std::size_t& misses) noexcept {
+  const large_rules<T> r = large_rules_of(pr, tr);
+  vmask<u32> bad = vnone<u32>();
+  std::size_t nh = hits, nm = misses;  // (locals: kept in registers)
+  std::size_t i = 0;
   for (; i + ops::W <= m; i += ops::W)
-    large_step<false>(p, t, i, 0, tmax, pmax, ig, tr.ignore, ig32, spare, tb, pb, wrong, bad);
-  if (i < m)
-    large_step<true>(p, t, i, m - i, tmax, pmax, ig, tr.ignore, ig32, spare, tb, pb, wrong, bad);
+    large_stream_step<false>(p + i, t + i, 0, r, hb, mt, mp, nh, nm, bad);
+  if (i < m) {
+    // Lanes past the end read (0, 0): a right pair of class 0 unless 0 is ignored. Compress keeps
+    // lane order, so those are the last W - (m - i) entries of hb.
+    large_stream_step<true>(p + i, t + i, m - i, r, hb, mt, mp, nh, nm, bad);
+    if (!(r.ig == ignore_test::narrow && r.ig32 == 0)) nh -= ops::W - (m - i);
+  }
+  hits = nh;
+  misses = nm;
   return !vany(bad);
 }
