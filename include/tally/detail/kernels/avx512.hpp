@@ -443,33 +443,32 @@ TALLY_TARGET_END
 // ---- VBMI2: hit/miss in one pass ---------------------------------------------------------------
 //
 // Up to 24 classes, any integer labels: each step counts its right predictions per class in
-// byte lanes and compresses its wrong pairs (vpcompressb) straight into the block's miss
-// buffers, so the data is read once and nothing else is stored. The generic hit/miss
-// (labels.inl) writes hit, target and prediction bytes and reads them again in later passes,
-// which is what a rung without a byte compress can do; on AMD Zen 4 this path counts uint8
-// maps with C = 19 at 1.4x and C = 6 at 1.3x the generic one (docs/kernels.md has the table).
-// Written on the AVX-512 rung's operations (a subset of this region's target, so they inline).
+// byte lanes and compresses its wrong pairs (vpcompressb) into the block's miss buffers, so
+// nothing is read twice. The generic hit/miss (labels.inl) writes hit, target and prediction
+// bytes and reads them again in later passes, which is what a rung without a byte compress can
+// do; on AMD Zen 4 this path counts uint8 maps with C = 19 at about 2x the generic one
+// (docs/kernels.md has the table). Written on the AVX-512 rung's operations (a subset of this
+// region's target, so they inline).
+//
+// Instances: 1-byte labels are counted in place by a kernel of bytes, one instance per number
+// of class counters (8, 12, 16, 20, 24) shared by every 1-byte label type. Wider labels are
+// narrowed on the way, in the same pass (a separate narrowing pass stalled the DRAM stream:
+// int64 maps at 0.9 G elem/s instead of 1.45), with 24 counters: one instance per label pair,
+// and these maps are bound by memory, not by the padded counters.
 
 TALLY_TARGET_BEGIN(TALLY_AVX512_FEATURES ",avx512vbmi2")
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 namespace simd_avx512 {
 
-// One step at element i (Tail: the first `left` < 64 only). The k wrong pairs so far sit at the
-// front of mt / mp; a 64-byte store past them stays inside the buffers (64 bytes of slack).
-template <std::size_t G, bool Tail, class P, class T>
-TALLY_INLINE void vbmi2_hit_miss_step(const P* p, const T* t, std::size_t i, std::size_t left,
-                                      __m512i vp, __m512i vt, bool ig, T ignore, const __m512i* vc,
-                                      __m512i* cnt, u8* mt, u8* mp, std::size_t& k,
-                                      __mmask64& bad) noexcept {
-  const vec<T> tv = vload_step<Tail>(t + i, left);
-  const __m512i t8 = to_u8(tv), p8 = to_u8(vload_step<Tail>(p + i, left));
-  __mmask64 kept = live_lanes<Tail>(left);
-  if (ig) kept &= ~to_bytes(veq(tv, ignore));
-  bad |= kept & ~(_mm512_cmple_epu8_mask(t8, vt) & _mm512_cmple_epu8_mask(p8, vp));
+// The counting of one step of byte pairs: per class, + 1 in the kept lanes that hold the class
+// and were predicted right; the kept wrong pairs compressed to mt / mp after the k there. A
+// 64-byte store past them stays inside the buffers (64 bytes of slack).
+template <std::size_t G>
+TALLY_INLINE void vbmi2_count(__m512i t8, __m512i p8, __mmask64 kept, const __m512i* vc,
+                              __m512i* cnt, u8* mt, u8* mp, std::size_t& k) noexcept {
   const __mmask64 hit = _mm512_mask_cmpeq_epi8_mask(kept, t8, p8);
   const __mmask64 wrong = kept & ~hit;
-  // Per class: + 1 in the lanes that hold the class and were predicted right.
   const __m512i hit1 = _mm512_maskz_mov_epi8(hit, _mm512_set1_epi8(1));
   TALLY_UNROLL
   for (std::size_t g = 0; g < G; ++g)
@@ -479,11 +478,75 @@ TALLY_INLINE void vbmi2_hit_miss_step(const P* p, const T* t, std::size_t i, std
   k += static_cast<std::size_t>(__builtin_popcountll(wrong));
 }
 
-// Hit/miss over n pairs with C <= G classes (padded to G with 0xFE, which is no class), in
-// blocks of fold_steps steps. Returns how many elements it counted: n, or fewer when `adaptive`
-// and the first block missed too often (the caller counts the rest with the table); npos on an
-// invalid value.
+// Counts the m <= fold_steps * 64 pairs of a block for C <= G classes (padded to G with 0xFE,
+// which is no class): step(tail, i, left, vc, cnt, k, bad) handles the step at element i (tail:
+// its first `left` < 64 only). Adds the right pairs to tp and returns how many wrong pairs it
+// left in the miss buffers; npos on an invalid value.
+template <std::size_t G, class Step>
+TALLY_INLINE std::size_t vbmi2_block(std::size_t m, std::size_t C, std::uint64_t* tp,
+                                     Step&& step) noexcept {
+  __m512i vc[G], cnt[G];
+  TALLY_UNROLL
+  for (std::size_t g = 0; g < G; ++g) {
+    vc[g] = _mm512_set1_epi8(static_cast<char>(g < C ? g : 0xFE));
+    cnt[g] = _mm512_setzero_si512();
+  }
+  __mmask64 bad = 0;
+  std::size_t k = 0, i = 0;
+  for (; i + 64 <= m; i += 64) step(std::false_type{}, i, std::size_t{0}, vc, cnt, k, bad);
+  if (i < m) step(std::true_type{}, i, m - i, vc, cnt, k, bad);
+  if (bad) return npos;
+  TALLY_UNROLL
+  for (std::size_t g = 0; g < G; ++g) tp[g] += ops::byte_sum(cnt[g]);
+  return k;
+}
+
+// A block of 1-byte labels, in place (shared by every 1-byte label type).
+template <std::size_t G>
+std::size_t vbmi2_bytes_block(const u8* t, const u8* p, std::size_t m, std::size_t C, bool ig,
+                              u8 ignore, u8 pmax, u8 tmax, std::uint64_t* tp, u8* mt,
+                              u8* mp) noexcept {
+  const __m512i vi = _mm512_set1_epi8(static_cast<char>(ignore));
+  const __m512i vp = _mm512_set1_epi8(static_cast<char>(pmax));
+  const __m512i vt = _mm512_set1_epi8(static_cast<char>(tmax));
+  return vbmi2_block<G>(m, C, tp, [&](auto tail, std::size_t i, std::size_t left,
+                                      const __m512i* vc, __m512i* cnt, std::size_t& k,
+                                      __mmask64& bad) {
+    constexpr bool Tail = decltype(tail)::value;
+    const __m512i t8 = Tail ? vload_n(t + i, left).r[0] : _mm512_loadu_si512(t + i);
+    const __m512i p8 = Tail ? vload_n(p + i, left).r[0] : _mm512_loadu_si512(p + i);
+    __mmask64 kept = live_lanes<Tail>(left);
+    if (ig) kept &= ~_mm512_cmpeq_epi8_mask(t8, vi);
+    bad |= kept & ~(_mm512_cmple_epu8_mask(t8, vt) & _mm512_cmple_epu8_mask(p8, vp));
+    vbmi2_count<G>(t8, p8, kept, vc, cnt, mt, mp, k);
+  });
+}
+
+// A block of wider labels, narrowed to bytes (saturating) on the way; whether a target is
+// ignored is decided at its full width.
 template <std::size_t G, class P, class T>
+std::size_t vbmi2_wide_block(const P* p, const T* t, std::size_t m, std::size_t C,
+                             const label_rule<P>& pr, const label_rule<T>& tr, std::uint64_t* tp,
+                             u8* mt, u8* mp) noexcept {
+  const __m512i vp = _mm512_set1_epi8(static_cast<char>(pr.limit - 1));
+  const __m512i vt = _mm512_set1_epi8(static_cast<char>(tr.limit - 1));
+  return vbmi2_block<G>(m, C, tp, [&](auto tail, std::size_t i, std::size_t left,
+                                       const __m512i* vc, __m512i* cnt, std::size_t& k,
+                                       __mmask64& bad) {
+    constexpr bool Tail = decltype(tail)::value;
+    const vec<T> tv = vload_step<Tail>(t + i, left);
+    const __m512i t8 = to_u8(tv), p8 = to_u8(vload_step<Tail>(p + i, left));
+    __mmask64 kept = live_lanes<Tail>(left);
+    if (tr.has_ignore) kept &= ~to_bytes(veq(tv, tr.ignore));
+    bad |= kept & ~(_mm512_cmple_epu8_mask(t8, vt) & _mm512_cmple_epu8_mask(p8, vp));
+    vbmi2_count<G>(t8, p8, kept, vc, cnt, mt, mp, k);
+  });
+}
+
+// Hit/miss over n pairs with C <= 24 classes, in blocks of fold_steps steps. Returns how many
+// elements it counted: n, or fewer when `adaptive` and the first block missed too often (the
+// caller counts the rest with the table); npos on an invalid value.
+template <class P, class T>
 std::size_t vbmi2_hit_miss(const P* p, const T* t, std::size_t n, std::size_t C,
                            const label_rule<P>& pr, const label_rule<T>& tr, class_counts_out out,
                            label_scratch& scratch, bool adaptive) {
@@ -493,31 +556,29 @@ std::size_t vbmi2_hit_miss(const P* p, const T* t, std::size_t n, std::size_t C,
   u8* mp = mt + block + 64;
   scratch.table.assign(C * C, 0);
   u32* miss = scratch.table.data();
-  const __m512i vp = _mm512_set1_epi8(static_cast<char>(pr.limit - 1));
-  const __m512i vt = _mm512_set1_epi8(static_cast<char>(tr.limit - 1));
-  __m512i vc[G];
-  TALLY_UNROLL
-  for (std::size_t g = 0; g < G; ++g) vc[g] = _mm512_set1_epi8(static_cast<char>(g < C ? g : 0xFE));
-  std::uint64_t tp[G] = {};
+  std::uint64_t tp[24] = {};
   std::size_t since_fold = 0;
   std::size_t i = 0;
   while (i < n) {
     const std::size_t m = std::min(block, n - i);
-    __m512i cnt[G];
-    TALLY_UNROLL
-    for (std::size_t g = 0; g < G; ++g) cnt[g] = _mm512_setzero_si512();
-    __mmask64 bad = 0;
-    std::size_t k = 0, j = 0;
-    for (; j + 64 <= m; j += 64)
-      vbmi2_hit_miss_step<G, false>(p + i, t + i, j, 0, vp, vt, tr.has_ignore, tr.ignore, vc, cnt,
-                                    mt, mp, k, bad);
-    if (j < m)
-      vbmi2_hit_miss_step<G, true>(p + i, t + i, j, m - j, vp, vt, tr.has_ignore, tr.ignore, vc,
-                                   cnt, mt, mp, k, bad);
+    std::size_t k;
+    if constexpr (sizeof(P) == 1 && sizeof(T) == 1) {
+      const auto* tb = reinterpret_cast<const u8*>(t + i);
+      const auto* pb = reinterpret_cast<const u8*>(p + i);
+      const u8 ig = static_cast<u8>(tr.ignore);
+      const u8 pmax = static_cast<u8>(pr.limit - 1), tmax = static_cast<u8>(tr.limit - 1);
+      const bool hi = tr.has_ignore;
+      k = C <= 8    ? vbmi2_bytes_block<8>(tb, pb, m, C, hi, ig, pmax, tmax, tp, mt, mp)
+          : C <= 12 ? vbmi2_bytes_block<12>(tb, pb, m, C, hi, ig, pmax, tmax, tp, mt, mp)
+          : C <= 16 ? vbmi2_bytes_block<16>(tb, pb, m, C, hi, ig, pmax, tmax, tp, mt, mp)
+          : C <= 20 ? vbmi2_bytes_block<20>(tb, pb, m, C, hi, ig, pmax, tmax, tp, mt, mp)
+                    : vbmi2_bytes_block<24>(tb, pb, m, C, hi, ig, pmax, tmax, tp, mt, mp);
+    } else {
+      k = C <= 20 ? vbmi2_wide_block<20>(p + i, t + i, m, C, pr, tr, tp, mt, mp)
+                  : vbmi2_wide_block<24>(p + i, t + i, m, C, pr, tr, tp, mt, mp);
+    }
     // An invalid label would index outside the table: stop before the scatter.
-    if (bad) return npos;
-    TALLY_UNROLL
-    for (std::size_t g = 0; g < G; ++g) tp[g] += ops::byte_sum(cnt[g]);
+    if (k == npos) return npos;
     for (std::size_t w = 0; w < k; ++w) ++miss[mt[w] * C + mp[w]];
     // 32-bit cells: fold them into the output long before one could overflow.
     since_fold += k;
@@ -546,23 +607,18 @@ bool class_labels(vbmi2_tag, const P* p, const T* t, std::size_t n, std::size_t 
                   label_scratch& scratch) {
   if constexpr (!std::is_same_v<P, bool> && !std::is_same_v<T, bool>) {
     const label_kernel k = forced_label_kernel();
-    const bool chosen =
-        k == label_kernel::automatic ? C > vbmi2_tag::per_class_max : k == label_kernel::hit_miss;
+    const bool chosen = k == label_kernel::automatic ? C > vbmi2_tag::per_class_max
+                                                     : k == label_kernel::hit_miss;
     if (chosen && C <= 24) {
-      const bool adaptive = k == label_kernel::automatic;
       const std::size_t done =
-          C <= 8    ? vbmi2_hit_miss<8>(p, t, n, C, pr, tr, out, scratch, adaptive)
-          : C <= 12 ? vbmi2_hit_miss<12>(p, t, n, C, pr, tr, out, scratch, adaptive)
-          : C <= 16 ? vbmi2_hit_miss<16>(p, t, n, C, pr, tr, out, scratch, adaptive)
-          : C <= 20 ? vbmi2_hit_miss<20>(p, t, n, C, pr, tr, out, scratch, adaptive)
-                    : vbmi2_hit_miss<24>(p, t, n, C, pr, tr, out, scratch, adaptive);
+          vbmi2_hit_miss(p, t, n, C, pr, tr, out, scratch, k == label_kernel::automatic);
       if (done == npos) return false;
       return done == n ||
              count_via_table_simd(p + done, t + done, n - done, C, pr, tr, out, scratch);
     }
   }
-  return class_labels_with(vbmi2_tag::per_class_max, &vbmi2_tag::scatter_misses, p, t, n, C, pr, tr,
-                           out, scratch);
+  return class_labels_with(vbmi2_tag::per_class_max, &vbmi2_tag::scatter_misses, p, t, n, C, pr,
+                           tr, out, scratch);
 }
 
 }  // namespace simd_avx512
