@@ -14,7 +14,8 @@
 # (its own suppression file is used when installed). ctest runs them on 4 processes.
 #
 # parallel_update runs on 2 images (2^20 elements, still split over threads) instead of its
-# default 8, which take ~5 s under memcheck; svg_output writes into a scratch directory.
+# default 8, which take ~5 s under memcheck; svg_output writes into a scratch directory. Two runs
+# go side by side, each with a directory (and TMPDIR) of its own.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,36 +27,54 @@ ompi_supp=/usr/share/openmpi/openmpi-valgrind.supp   # Debian's libopenmpi-dev
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 runs=0
+declare -A pending=()   # pid -> "what|log" of the runs under way
+# Waits for one pending run to end and reports it; a failure prints its log and stops.
+finish_one() {
+  local pid rc=0
+  wait -n -p pid "${!pending[@]}" || rc=$?   # (bash >= 5.1)
+  local what=${pending[$pid]%%|*} log=${pending[$pid]#*|}
+  unset "pending[$pid]"
+  if [[ $rc -ne 0 ]]; then
+    cat "$log"
+    echo "FAIL  $what: valgrind reported errors or the example failed (above)"
+    [[ ${#pending[@]} -eq 0 ]] || kill "${!pending[@]}" 2>/dev/null || true
+    exit 1
+  fi
+  echo "ok    $what"
+}
 for exe in "$build"/examples/*; do
   [[ -f "$exe" && -x "$exe" ]] || continue
   name=$(basename "$exe")
   # (ldd's output read whole: `ldd | grep -q` under pipefail fails at random when grep exits
   # before ldd has written everything, and ldd dies of SIGPIPE.)
-  libs=$(ldd "$exe")
+  libs=$(ldd "$exe" 2>/dev/null || true)
   if [[ $libs == *libtorch* ]]; then
     echo "skip  $name (links LibTorch; see the top of this script)"
     continue
   fi
-  args=()
-  [[ $name == parallel_update ]] && args=(2)
-  [[ $name == svg_output ]] && args=("$scratch")   # its pictures go to a scratch directory
+  base_args=()
+  [[ $name == parallel_update ]] && base_args=(2)
   checks=(--leak-check=full --errors-for-leak-kinds=definite,indirect)
   if [[ $libs == *libmpi* ]]; then
     checks=(--leak-check=no)
     [[ -f $ompi_supp ]] && checks+=(--suppressions="$ompi_supp")
   fi
   for isa in scalar avx2; do
-    log=$(mktemp)
-    if ! TALLY_ISA=$isa valgrind --quiet --error-exitcode=99 "${checks[@]}" --track-origins=yes \
-        "$exe" ${args[@]+"${args[@]}"} >"$log" 2>&1; then
-      cat "$log"
-      echo "FAIL  $name (TALLY_ISA=$isa): valgrind reported errors or the example failed (above)"
-      exit 1
-    fi
-    rm -f "$log"
+    # Two runs at a time (memcheck runs one thread at a time): wait for one to end first.
+    [[ ${#pending[@]} -lt 2 ]] || finish_one
+    # Each run has a directory of its own, its TMPDIR (checkpoint_resume's state files) and
+    # svg_output's pictures: two runs of one example must not share files.
+    dir="$scratch/$name.$isa"
+    mkdir -p "$dir"
+    args=(${base_args[@]+"${base_args[@]}"})
+    [[ $name == svg_output ]] && args=("$dir")
+    log="$dir.log"
+    TMPDIR=$dir TALLY_ISA=$isa valgrind --quiet --error-exitcode=99 "${checks[@]}" \
+      --track-origins=yes "$exe" ${args[@]+"${args[@]}"} >"$log" 2>&1 &
+    pending[$!]="$name (TALLY_ISA=$isa)|$log"
     runs=$((runs + 1))
-    echo "ok    $name (TALLY_ISA=$isa)"
   done
 done
+while [[ ${#pending[@]} -gt 0 ]]; do finish_one; done
 [[ $runs -gt 0 ]] || { echo "no example ran under valgrind"; exit 1; }
 echo "valgrind: $runs example runs, no errors"
