@@ -146,21 +146,18 @@ template <class Bins>
 
 inline constexpr std::size_t large_block = 4096;
 
-// Counts n pairs; prep(i, m, t, p, wrong) is phase 1 for elements [i, i + m), m <= large_block.
-// C < 2^32 - 1 (states hold at most 2^28 counters).
-template <class Prep>
-[[nodiscard]] bool count_large(std::size_t n, std::size_t C, class_counts_out out,
-                               label_scratch& scratch, Prep&& prep) {
-  constexpr std::uint64_t TG = 1, PD = std::uint64_t{1} << 21, TP = std::uint64_t{1} << 42;
-  constexpr std::uint64_t field = (std::uint64_t{1} << 21) - 1;
-  const std::size_t stride = C + 1;  // the spare class C collects what is not counted
-  scratch.hist.assign(4 * stride + large_block / 64, 0);
-  scratch.table.resize(2 * large_block);
-  std::uint64_t* h = scratch.hist.data();
-  std::uint64_t* wrong = h + 4 * stride;
-  std::uint32_t* t = scratch.table.data();
-  std::uint32_t* p = t + large_block;
-  auto flush = [&] {
+// Four interleaved copies of C packed counters per class, stride apart: target, predicted and tp
+// in 21-bit fields of one uint64 (a right pair is one update), folded into the output before a
+// field can fill (each field of a copy grows by at most one per element).
+struct packed_hist {
+  static constexpr std::uint64_t TG = 1, PD = std::uint64_t{1} << 21, TP = std::uint64_t{1} << 42;
+  static constexpr std::uint64_t right = TG | PD | TP;
+  static constexpr std::uint64_t field = (std::uint64_t{1} << 21) - 1;
+  std::uint64_t* h;
+  std::size_t C, stride;
+  std::size_t since_flush = 0;
+
+  void flush(class_counts_out out) noexcept {
     for (std::size_t k = 0; k < 4; ++k)
       for (std::size_t c = 0; c < C; ++c) {
         const std::uint64_t v = h[k * stride + c];
@@ -169,8 +166,31 @@ template <class Prep>
         out.tp[c] += v >> 42;
       }
     std::fill(h, h + 4 * stride, std::uint64_t{0});
-  };
-  std::size_t since_flush = 0;
+  }
+  // After a block of m <= large_block elements: folds when the next block could fill a field.
+  void counted(std::size_t m, class_counts_out out) noexcept {
+    since_flush += m;
+    if (since_flush + large_block > field) {
+      flush(out);
+      since_flush = 0;
+    }
+  }
+};
+
+// Counts n pairs; prep(i, m, t, p, wrong) is phase 1 for elements [i, i + m), m <= large_block.
+// C < 2^32 - 1 (states hold at most 2^28 counters).
+template <class Prep>
+[[nodiscard]] bool count_large(std::size_t n, std::size_t C, class_counts_out out,
+                               label_scratch& scratch, Prep&& prep) {
+  using ph = packed_hist;
+  const std::size_t stride = C + 1;  // the spare class C collects what is not counted
+  scratch.hist.assign(4 * stride + large_block / 64, 0);
+  scratch.table.resize(2 * large_block);
+  packed_hist hist{scratch.hist.data(), C, stride};
+  std::uint64_t* h = hist.h;
+  std::uint64_t* wrong = h + 4 * stride;
+  std::uint32_t* t = scratch.table.data();
+  std::uint32_t* p = t + large_block;
   for (std::size_t i = 0; i < n; i += large_block) {
     const std::size_t m = std::min(large_block, n - i);
     if (!prep(i, m, t, p, wrong)) return false;
@@ -180,29 +200,24 @@ template <class Prep>
     std::uint64_t* h3 = h + 3 * stride;
     std::size_t j = 0;
     for (; j + 4 <= m; j += 4) {
-      h0[t[j]] += TG | PD | TP;
-      h1[t[j + 1]] += TG | PD | TP;
-      h2[t[j + 2]] += TG | PD | TP;
-      h3[t[j + 3]] += TG | PD | TP;
+      h0[t[j]] += ph::right;
+      h1[t[j + 1]] += ph::right;
+      h2[t[j + 2]] += ph::right;
+      h3[t[j + 3]] += ph::right;
     }
-    for (; j < m; ++j) h[(j & 3) * stride + t[j]] += TG | PD | TP;
+    for (; j < m; ++j) h[(j & 3) * stride + t[j]] += ph::right;
     // Wrong pairs: undo in the copy that took them (its fields never go below zero), then count
     // the prediction.
     for (std::size_t w = 0; w < (m + 63) / 64; ++w)
       for (std::uint64_t bits = wrong[w]; bits; bits &= bits - 1) {
         const std::size_t k = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
         std::uint64_t* hk = h + (k & 3) * stride;
-        hk[t[k]] -= PD | TP;
-        hk[p[k]] += PD;
+        hk[t[k]] -= ph::PD | ph::TP;
+        hk[p[k]] += ph::PD;
       }
-    // A field of one copy grows by at most one per element: fold well before it fills.
-    since_flush += m;
-    if (since_flush + large_block > field) {
-      flush();
-      since_flush = 0;
-    }
+    hist.counted(m, out);
   }
-  flush();
+  hist.flush(out);
   return true;
 }
 
@@ -214,55 +229,40 @@ template <class Prep>
 template <class Prep>
 [[nodiscard]] bool count_large_streams(std::size_t n, std::size_t C, std::size_t slack,
                                        class_counts_out out, label_scratch& scratch, Prep&& prep) {
-  constexpr std::uint64_t TG = 1, PD = std::uint64_t{1} << 21, TP = std::uint64_t{1} << 42;
-  constexpr std::uint64_t field = (std::uint64_t{1} << 21) - 1;
+  using ph = packed_hist;
   scratch.hist.assign(4 * C, 0);
   scratch.table.resize(3 * (large_block + slack));
-  std::uint64_t* h = scratch.hist.data();
+  packed_hist hist{scratch.hist.data(), C, C};
+  std::uint64_t* h = hist.h;
   std::uint32_t* hb = scratch.table.data();
   std::uint32_t* mt = hb + large_block + slack;
   std::uint32_t* mp = mt + large_block + slack;
-  auto flush = [&] {
-    for (std::size_t c = 0; c < 4 * C; ++c) {
-      const std::uint64_t v = h[c];
-      out.target[c % C] += v & field;
-      out.pred[c % C] += (v >> 21) & field;
-      out.tp[c % C] += v >> 42;
-    }
-    std::fill(h, h + 4 * C, std::uint64_t{0});
-  };
-  std::size_t since_flush = 0;
   for (std::size_t i = 0; i < n; i += large_block) {
     const std::size_t m = std::min(large_block, n - i);
     std::size_t hits = 0, misses = 0;
     if (!prep(i, m, hb, mt, mp, hits, misses)) return false;
-    // Four copies of the counters take turns, so that runs of one class do not wait on each
-    // other; a copy's field grows by at most one per element.
+    // The four copies take turns, each field of a copy still growing by at most one per element.
     std::size_t k = 0;
     for (; k + 4 <= hits; k += 4) {
-      h[hb[k]] += TG | PD | TP;
-      h[C + hb[k + 1]] += TG | PD | TP;
-      h[2 * C + hb[k + 2]] += TG | PD | TP;
-      h[3 * C + hb[k + 3]] += TG | PD | TP;
+      h[hb[k]] += ph::right;
+      h[C + hb[k + 1]] += ph::right;
+      h[2 * C + hb[k + 2]] += ph::right;
+      h[3 * C + hb[k + 3]] += ph::right;
     }
-    for (; k < hits; ++k) h[hb[k]] += TG | PD | TP;
+    for (; k < hits; ++k) h[hb[k]] += ph::right;
     for (k = 0; k + 2 <= misses; k += 2) {
-      h[C + mt[k]] += TG;
-      h[2 * C + mp[k]] += PD;
-      h[3 * C + mt[k + 1]] += TG;
-      h[mp[k + 1]] += PD;
+      h[C + mt[k]] += ph::TG;
+      h[2 * C + mp[k]] += ph::PD;
+      h[3 * C + mt[k + 1]] += ph::TG;
+      h[mp[k + 1]] += ph::PD;
     }
     for (; k < misses; ++k) {
-      h[mt[k]] += TG;
-      h[C + mp[k]] += PD;
+      h[mt[k]] += ph::TG;
+      h[C + mp[k]] += ph::PD;
     }
-    since_flush += m;
-    if (since_flush + large_block > field) {
-      flush();
-      since_flush = 0;
-    }
+    hist.counted(m, out);
   }
-  flush();
+  hist.flush(out);
   return true;
 }
 
