@@ -297,6 +297,33 @@ inline void fold_misses(std::uint32_t* miss, std::size_t C, class_counts_out out
     }
 }
 
+// Hit/miss's wrong pairs in a C x C table of 32-bit cells, and how a hit/miss count ends.
+struct miss_table {
+  std::uint32_t* cells;
+  std::size_t C;
+  std::size_t since_fold = 0;
+
+  // After a block added k wrong pairs to the cells: folds them into the output long before one
+  // could overflow.
+  void added(std::size_t k, class_counts_out out) noexcept {
+    since_fold += k;
+    if (since_fold >= (std::size_t{1} << 31)) {
+      fold_misses(cells, C, out);
+      since_fold = 0;
+    }
+  }
+  // hits[c] right predictions of class c (each a tp, a target and a prediction of c); the wrong
+  // pairs add their row to target and their column to predicted.
+  void finish(const std::uint64_t* hits, class_counts_out out) noexcept {
+    for (std::size_t c = 0; c < C; ++c) {
+      out.tp[c] += hits[c];
+      out.target[c] += hits[c];
+      out.pred[c] += hits[c];
+    }
+    fold_misses(cells, C, out);
+  }
+};
+
 // ==== binary and multilabel ====================================================================
 
 // Lane counter order (also the fold order).

@@ -209,11 +209,11 @@ std::size_t hit_miss(const P* p, const T* t, std::size_t n, std::size_t C,
   scratch.table.assign(C * C, 0);
   const hit_miss_block b{scratch.bytes.data(), scratch.bytes.data() + block + ops::W,
                          scratch.bytes.data() + 2 * (block + ops::W), scratch.hist.data()};
-  std::uint32_t* miss = scratch.table.data();
+  kshared::miss_table misses_of{scratch.table.data(), C};
+  std::uint32_t* miss = misses_of.cells;
   std::uint64_t hits[bytes_max_classes];
   std::fill(hits, hits + C, std::uint64_t{0});
   const u8 pmax = static_cast<u8>(pr.limit - 1), tmax = static_cast<u8>(tr.limit - 1);
-  std::size_t since_fold = 0;
   std::size_t i = 0;
   while (i < n) {
     const std::size_t m = std::min(block, n - i);
@@ -221,23 +221,12 @@ std::size_t hit_miss(const P* p, const T* t, std::size_t n, std::size_t C,
     if (!hit_miss_prepare<Ig>(p + i, t + i, m, pmax, tmax, tr.ignore, b, misses)) return npos;
     count_hits<ops::hit_group>(b.hits, (m + ops::W - 1) / ops::W, C, hits);
     scatter(b.t, b.p, b.wrong, m, C, miss);
-    since_fold += misses;
-    // 32-bit cells: fold them into the output long before one could overflow.
-    if (since_fold >= (std::size_t{1} << 31)) {
-      kshared::fold_misses(miss, C, out);
-      since_fold = 0;
-    }
+    misses_of.added(misses, out);
     const bool first = i == 0;
     i += m;
     if (adaptive && first && misses * miss_rate_den > m * miss_rate_num) break;
   }
-  // target = tp + misses in its row, predicted = tp + misses in its column.
-  for (std::size_t c = 0; c < C; ++c) {
-    out.tp[c] += hits[c];
-    out.target[c] += hits[c];
-    out.pred[c] += hits[c];
-  }
-  kshared::fold_misses(miss, C, out);
+  misses_of.finish(hits, out);
   return i;
 }
 
