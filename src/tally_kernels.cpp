@@ -1,6 +1,7 @@
 // src/tally_kernels.cpp — the counting kernels compiled once (the tally::kernels CMake target):
-// every rung of this platform's ISA ladder, for every instance users' code can reach. Code that
-// links tally::kernels is compiled with TALLY_COMPILED_KERNELS and sees only declarations.
+// every rung of this platform's ISA ladder, for every instance users' code can reach, and the
+// parallel update's thread pool. Code that links tally::kernels is compiled with
+// TALLY_COMPILED_KERNELS and sees only declarations.
 // SPDX-License-Identifier: MIT
 #include <tally/detail/count_multiclass_impl.hpp>
 #include <tally/detail/kernels.hpp>
@@ -18,6 +19,11 @@
 #define TALLY_KERNELS_PART -1
 #elif TALLY_KERNELS_PART < 0 || TALLY_KERNELS_PART > 3
 #error "TALLY_KERNELS_PART is 0, 1, 2 or 3"
+#endif
+
+// The parallel update's thread pool (detail/thread_pool.hpp), once, with the passes.
+#if defined(TALLY_KERNELS_PART_ALL) || TALLY_KERNELS_PART == 3
+#include <tally/detail/thread_pool_impl.hpp>
 #endif
 
 TALLY_NAMESPACE_BEGIN

@@ -154,8 +154,8 @@ TEST_CASE("parallel: every metric and task gives the serial result with parallel
     // The pool really ran the chunks with helpers (parallel{7} asks for six), but never with
     // more threads than the hardware has.
     const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
-    CHECK(td::shared_pool().workers() >= std::min<std::size_t>(6, hw - 1));
-    CHECK(td::shared_pool().workers() <= hw - 1);
+    CHECK(td::pool_workers() >= std::min<std::size_t>(6, hw - 1));
+    CHECK(td::pool_workers() <= hw - 1);
   }
 
   SECTION("multiclass int32 label maps, C = 150 and C = 40, ignore_index -1") {

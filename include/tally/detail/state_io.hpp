@@ -28,7 +28,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <locale>
 #include <optional>
 #include <sstream>
 #include <string>

@@ -1,149 +1,47 @@
-// tally/detail/thread_pool.hpp — the parked thread pool behind update(..., tally::parallel{n}), and
-// the chunking of a batch over it.
+// tally/detail/thread_pool.hpp — how a parallel update hands chunks of a batch to the thread pool
+// (update(..., tally::parallel{n})); the pool itself is in thread_pool_impl.hpp.
 // SPDX-License-Identifier: MIT
 #ifndef TALLY_DETAIL_THREAD_POOL_HPP
 #define TALLY_DETAIL_THREAD_POOL_HPP
 
-// The threads behind update(..., tally::parallel{n}). Waking a freshly created thread costs
-// 0.4 to 4.6 ms on the machines we measured, more than counting a few million labels takes, so
-// the workers are created once, on first use, and parked on a condition variable between jobs.
-// They are joined when the program exits.
-//
-// One job runs at a time. A caller that finds the pool busy (another thread's parallel update)
-// runs its tasks itself rather than wait.
+// The pool is reached through three functions on a plain function pointer, so that this header
+// needs no <thread>, <mutex>, <condition_variable> or <functional>. Header-only, they are inline
+// and defined in thread_pool_impl.hpp, included at the end of this file; with
+// TALLY_COMPILED_KERNELS they are compiled once into tally::kernels (src/tally_kernels.cpp),
+// and translation units that include tally parse none of the threading headers.
 
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <cstddef>
-#include <exception>
-#include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 #include "../version.hpp"
+
+#if defined(TALLY_COMPILED_KERNELS)
+#define TALLY_POOL_LINKAGE
+#else
+#define TALLY_POOL_LINKAGE inline
+#endif
 
 TALLY_NAMESPACE_BEGIN
 namespace detail {
 
-class thread_pool {
- public:
-  thread_pool() = default;
-  thread_pool(const thread_pool&) = delete;
-  thread_pool& operator=(const thread_pool&) = delete;
-
-  ~thread_pool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (std::thread& t : workers_) t.join();
-  }
-
-  /// Runs task(0) ... task(tasks - 1) on up to `threads` threads, the caller being one of them,
-  /// and returns when all are done. The first exception a task throws is rethrown here. More
-  /// threads than the hardware has would only wait on memory, and would stay parked for the rest
-  /// of the program, so `threads` is capped at std::thread::hardware_concurrency() (tasks are
-  /// still split as asked: the results do not depend on the cap).
-  void run(std::size_t tasks, std::size_t threads, const std::function<void(std::size_t)>& task) {
-    const unsigned hw = std::thread::hardware_concurrency();
-    threads = std::min({threads, tasks, std::size_t{hw == 0 ? 8u : hw}});
-    std::unique_lock<std::mutex> busy(job_mutex_, std::try_to_lock);
-    if (threads <= 1 || !busy.owns_lock()) {
-      for (std::size_t i = 0; i < tasks; ++i) task(i);
-      return;
-    }
-    grow(threads - 1);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
-      tasks_.store(tasks);
-      next_.store(0);
-      pending_ = tasks;
-      error_ = nullptr;
-      helpers_wanted_ = threads - 1;
-      ++generation_;
-    }
-    wake_.notify_all();
-    work();
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0 && active_ == 0; });
-    helpers_wanted_ = 0;  // a worker that wakes late must not join a finished job
-    task_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
-  }
-
-  [[nodiscard]] std::size_t workers() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return workers_.size();
-  }
-
- private:
-  void grow(std::size_t n) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    while (workers_.size() < n) workers_.emplace_back([this] { loop(); });
-  }
-
-  // Takes tasks until none is left.
-  void work() {
-    for (;;) {
-      const std::size_t i = next_.fetch_add(1);
-      if (i >= tasks_) return;
-      try {
-        (*task_)(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!error_) error_ = std::current_exception();
-      }
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_all();
-    }
-  }
-
-  void loop() {
-    std::size_t seen = 0;
-    for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || (generation_ != seen && helpers_wanted_ > 0); });
-        if (stop_) return;
-        seen = generation_;
-        --helpers_wanted_;
-        ++active_;
-      }
-      work();
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--active_ == 0 && pending_ == 0) done_.notify_all();
-    }
-  }
-
-  mutable std::mutex mutex_;
-  std::mutex job_mutex_;
-  std::condition_variable wake_, done_;
-  std::vector<std::thread> workers_;
-  const std::function<void(std::size_t)>* task_ = nullptr;
-  std::atomic<std::size_t> tasks_{0};
-  std::atomic<std::size_t> next_{0};
-  std::size_t pending_ = 0;
-  std::size_t active_ = 0;
-  std::size_t helpers_wanted_ = 0;
-  std::size_t generation_ = 0;
-  std::exception_ptr error_;
-  bool stop_ = false;
+// One job for the pool: run(context, i) for each task i.
+struct pool_job {
+  void (*run)(const void* context, std::size_t task);
+  const void* context;
 };
 
-/// The process-wide pool, started on first use.
-inline thread_pool& shared_pool() {
-  static thread_pool pool;
-  return pool;
-}
+/// Runs job(0) ... job(tasks - 1) on up to `threads` threads, the caller being one of them, and
+/// returns when all are done; the first exception a task throws is rethrown here. See
+/// thread_pool_impl.hpp for the cap on threads and what a busy pool does.
+TALLY_POOL_LINKAGE void pool_run(std::size_t tasks, std::size_t threads, pool_job job);
+/// The pool's parked worker threads so far (tests).
+TALLY_POOL_LINKAGE std::size_t pool_workers();
+/// std::thread::hardware_concurrency(), or 0 when unknown.
+TALLY_POOL_LINKAGE unsigned hardware_threads() noexcept;
 
 /// Threads for parallel{n}: n, or every hardware thread for n = 0.
 [[nodiscard]] inline std::size_t resolve_threads(unsigned requested) noexcept {
   if (requested != 0) return requested;
-  const unsigned hw = std::thread::hardware_concurrency();
+  const unsigned hw = hardware_threads();
   return hw == 0 ? 1 : hw;
 }
 
@@ -154,7 +52,7 @@ inline constexpr std::size_t parallel_min_elements = std::size_t{1} << 20;
 [[nodiscard]] inline std::size_t chunk_count(std::size_t items, std::size_t elements,
                                              std::size_t threads) noexcept {
   if (threads <= 1 || elements < parallel_min_elements || items <= 1) return 1;
-  return std::min(threads, items);
+  return threads < items ? threads : items;
 }
 
 // Runs body(k, begin, end) for k in [0, chunks): [0, count) cut into contiguous ranges.
@@ -164,11 +62,23 @@ void for_each_chunk(std::size_t count, std::size_t chunks, F&& body) {
     body(std::size_t{0}, std::size_t{0}, count);
     return;
   }
-  shared_pool().run(chunks, chunks,
-                    [&](std::size_t k) { body(k, count * k / chunks, count * (k + 1) / chunks); });
+  struct chunking {
+    F& body;
+    std::size_t count, chunks;
+  } context{body, count, chunks};
+  pool_run(chunks, chunks,
+           pool_job{[](const void* c, std::size_t k) {
+                      const chunking& s = *static_cast<const chunking*>(c);
+                      s.body(k, s.count * k / s.chunks, s.count * (k + 1) / s.chunks);
+                    },
+                    &context});
 }
 
 }  // namespace detail
 TALLY_NAMESPACE_END
+
+#if !defined(TALLY_COMPILED_KERNELS)
+#include "thread_pool_impl.hpp"
+#endif
 
 #endif  // TALLY_DETAIL_THREAD_POOL_HPP
