@@ -174,15 +174,21 @@ struct option_fields<Multilabel::Options> {
     v("scores", &O::scores);
   }
 };
+
+// The four fields that open each segmentation options struct, in that order.
+template <class O, class V>
+constexpr void visit_segmentation_head(V& v) {
+  v("num_classes", &O::num_classes);
+  v("ignore_index", &O::ignore_index);
+  v("include_background", &O::include_background);
+  v("average", &O::average);
+}
 template <>
 struct option_fields<DiceScoreOptions> {
   template <class V>
   static constexpr void visit(V&& v) {
     using O = DiceScoreOptions;
-    v("num_classes", &O::num_classes);
-    v("ignore_index", &O::ignore_index);
-    v("include_background", &O::include_background);
-    v("average", &O::average);
+    visit_segmentation_head<O>(v);
     v("aggregation_level", &O::aggregation_level);
     v("input_format", &O::input_format);
     v("zero_division", &O::zero_division);
@@ -193,10 +199,7 @@ struct option_fields<MeanIoUOptions> {
   template <class V>
   static constexpr void visit(V&& v) {
     using O = MeanIoUOptions;
-    v("num_classes", &O::num_classes);
-    v("ignore_index", &O::ignore_index);
-    v("include_background", &O::include_background);
-    v("average", &O::average);
+    visit_segmentation_head<O>(v);
     v("aggregation_level", &O::aggregation_level);
     v("input_format", &O::input_format);
   }
@@ -206,10 +209,7 @@ struct option_fields<GeneralizedDiceScoreOptions> {
   template <class V>
   static constexpr void visit(V&& v) {
     using O = GeneralizedDiceScoreOptions;
-    v("num_classes", &O::num_classes);
-    v("ignore_index", &O::ignore_index);
-    v("include_background", &O::include_background);
-    v("average", &O::average);
+    visit_segmentation_head<O>(v);
     v("weight_type", &O::weight_type);
     v("input_format", &O::input_format);
   }
