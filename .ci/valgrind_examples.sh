@@ -52,8 +52,6 @@ for exe in "$build"/examples/*; do
     echo "skip  $name (links LibTorch; see the top of this script)"
     continue
   fi
-  base_args=()
-  [[ $name == parallel_update ]] && base_args=(2)
   checks=(--leak-check=full --errors-for-leak-kinds=definite,indirect)
   if [[ $libs == *libmpi* ]]; then
     checks=(--leak-check=no)
@@ -66,7 +64,8 @@ for exe in "$build"/examples/*; do
     # svg_output's pictures: two runs of one example must not share files.
     dir="$scratch/$name.$isa"
     mkdir -p "$dir"
-    args=(${base_args[@]+"${base_args[@]}"})
+    args=()
+    [[ $name == parallel_update ]] && args=(2)
     [[ $name == svg_output ]] && args=("$dir")
     log="$dir.log"
     TMPDIR=$dir TALLY_ISA=$isa valgrind --quiet --error-exitcode=99 "${checks[@]}" \
