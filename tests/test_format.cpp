@@ -1,7 +1,8 @@
 // <tally/format.hpp>: fmt formatters for Result, Shape, the enums and the option structs,
-// classification_report() as text, Markdown, CSV and JSON, and confusion_matrix_report(). Expected report text is written out in full; its numbers are
-// fractions computed by hand from the per-class counts given in the comments, and its spacing is
-// sklearn's layout ("{:>W} " then " {:>9}" per column) with the iou column added.
+// classification_report() as text, Markdown, CSV and JSON, and confusion_matrix_report().
+// Expected report text is written out in full; its numbers are fractions computed by hand from the
+// per-class counts given in the comments, and its spacing is sklearn's layout ("{:>W} " then
+// " {:>9}" per column) with the iou column added.
 //
 // Compiled only where fmt is usable: its headers are found, and fmt is linked (tests/CMakeLists.txt
 // defines TALLY_TESTS_WITH_FMT when it links tally::fmt; fmt's own targets define FMT_SHARED or
@@ -653,8 +654,6 @@ TEST_CASE("option struct formatters list every field in declaration order") {
   CHECK_THROWS_AS(fmt::format(fmt::runtime("{:>80}"), mc), fmt::format_error);
 }
 
-#endif  // fmt available and linked
-#endif  // __has_include
 
 TEST_CASE("ranking formatters: curves, thresholds and CalibrationNorm") {
   tally::BinaryROC roc({});
@@ -669,3 +668,6 @@ TEST_CASE("ranking formatters: curves, thresholds and CalibrationNorm") {
   CHECK(fmt::format("{}", tally::Thresholds::exact()) == "exact");
   CHECK(fmt::format("{:>4}", tally::CalibrationNorm::l2) == "  l2");
 }
+
+#endif  // fmt available and linked
+#endif  // __has_include
