@@ -33,8 +33,7 @@ std::string errs_lower(std::string s) {
 
 // Runs f, which must throw tally::error; checks (case-insensitively) that the message contains
 // every part.
-template <class F>
-void errs_require_message(F&& f, const std::vector<std::string>& parts) {
+void errs_require_message(fn_ref<void()> f, const std::vector<std::string>& parts) {
   bool thrown = false;
   std::string msg;
   try {
@@ -61,8 +60,9 @@ void errs_require_ctor_error(const O& o, const std::vector<std::string>& parts, 
 
 // m gets one valid update; the bad update must throw tally::error, leave m equal to its copy
 // (state and compute()), carry a message with parts, and a further valid update must still work.
-template <class M, class Good, class Bad>
-void errs_require_update_rejected(M m, Good good, Bad bad, const std::vector<std::string>& parts) {
+template <class M>
+void errs_require_update_rejected(M m, same_t<fn_ref<void(M&)>> good, same_t<fn_ref<void(M&)>> bad,
+                                  const std::vector<std::string>& parts) {
   good(m);
   const M before = m;
   const tally::Result r_before = m.compute();
@@ -85,8 +85,8 @@ void errs_require_update_rejected(M m, Good good, Bad bad, const std::vector<std
 }
 
 // An update that must be accepted.
-template <class M, class Upd>
-void errs_require_accepted(M m, Upd upd) {
+template <class M>
+void errs_require_accepted(M m, same_t<fn_ref<void(M&)>> upd) {
   REQUIRE_NOTHROW(upd(m));
   REQUIRE_NOTHROW((void)m.compute());
 }
@@ -1147,8 +1147,8 @@ TEST_CASE("errors: a rejected samplewise update appends no sample rows") {
 
 namespace {
 
-template <class M, class Good>
-void errs_require_merge_rejected(const M& a0, const M& b0, Good good) {
+template <class M>
+void errs_require_merge_rejected(const M& a0, const M& b0, same_t<fn_ref<void(M&)>> good) {
   M a = a0;
   M b = b0;
   good(a);

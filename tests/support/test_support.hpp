@@ -208,12 +208,49 @@ bool same_values(const V& a, const V& b) {
   return a.shape() == b.shape() && std::equal(a.begin(), a.end(), b.begin());
 }
 
+// ---- callables ---------------------------------------------------------------------------------
+
+// A non-owning reference to a callable, for helpers that take a test's lambdas. A helper that takes
+// `fn_ref<void(M&)>` is compiled once per metric type; one that takes `class F` is compiled again
+// for every lambda, which in the error tests multiplied their code (and their -O2 compile time)
+// several times over. The callable must outlive the call, as a lambda argument does.
+template <class Sig>
+class fn_ref;
+
+template <class R, class... A>
+class fn_ref<R(A...)> {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, fn_ref>>>
+  fn_ref(F&& f) noexcept  // NOLINT(google-explicit-constructor): lambdas convert implicitly
+      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* o, A... a) -> R {
+          auto& g = *static_cast<std::remove_reference_t<F>*>(o);
+          if constexpr (std::is_void_v<R>)
+            (void)g(std::forward<A>(a)...);  // a lambda's result is dropped, as std::function does
+          else
+            return g(std::forward<A>(a)...);
+        }) {}
+  R operator()(A... a) const { return call_(obj_, std::forward<A>(a)...); }
+
+ private:
+  void* obj_;
+  R (*call_)(void*, A...);
+};
+
+// Keeps a parameter out of template argument deduction (C++20's std::type_identity_t), so that
+// `f(M m, same_t<fn_ref<void(M&)>> g)` deduces M from m alone and takes any lambda as g.
+template <class T>
+struct same_type {
+  using type = T;
+};
+template <class T>
+using same_t = typename same_type<T>::type;
+
 // ---- errors ------------------------------------------------------------------------------------
 
 // The message of the tally::error that f throws. Any other exception, or none, fails the check
 // and gives "", so that a caller's "the message says ..." checks cannot pass by accident.
-template <class F>
-std::string error_message(F&& f) {
+inline std::string error_message(fn_ref<void()> f) {
   try {
     f();
   } catch (const tally::error& e) {
