@@ -14,15 +14,15 @@
 //    32-bit counter the kernels keep (the hit/miss kernel's miss table, the packed 32/32 fields of
 //    the large-C kernel) overflows unless it is folded in time; byte counters and the large-C
 //    kernel's 21-bit fields cross their folds thousands of times. The table kernel's uint32
-//    sub-histograms are flushed every 2^30 pairs; with two copies (C = 64) an unflushed copy would
-//    overflow after 2^33 pairs, which the optimized build runs.
+//    sub-histograms are flushed every 2^30 pairs; with four copies (C = 64) an unflushed copy would
+//    overflow after 2^34 pairs, which the optimized build runs.
 //  - Allocations are counted by a replacement of the global operator new / delete (glibc only),
 //    which also injects allocation failures for the "never std::bad_alloc" checks.
 //
 // Sizes depend on the build, since one multi-GiB update costs ~0.3-1.5 ns per element at -O2,
 // ~1-15 ns at -O0 and 12-50 ns under ASan. The optimized build (CI: g++ -O2) runs the extreme
 // sizes: more than 2^32 pairs wherever a kernel keeps a 32-bit counter (hit/miss, count_large,
-// per-class, binary), 2^33 for the table kernel's copies, 2^31 for scores (2^32 floats), and the
+// per-class, binary), 2^34 for the table kernel's copies, 2^31 for scores (2^32 floats), and the
 // flush crossings under the other ISA caps. The -O0 build runs past 2^31 (past 2^30 for the
 // table) on the AVX-512 kernels, which reach every fold of their kind; the sanitizer build runs
 // one binary view of more than 2^31 elements (index arithmetic under UBSan, a multi-GiB mapping
@@ -252,8 +252,8 @@ constexpr std::size_t ext_past_2p32 = ext_2p(32) + ext_2p(24) + 37;
 constexpr std::size_t ext_past_2p31 = ext_2p(31) + ext_2p(23) + 37;
 // 2^30 + 2^22 + 37: past the table kernel's flush interval.
 constexpr std::size_t ext_past_2p30 = ext_2p(30) + ext_2p(22) + 37;
-// 2^33 + 2^25 + 37: two table copies of 2^32 + ... each (C = 64).
-constexpr std::size_t ext_past_2p33 = ext_2p(33) + ext_2p(25) + 37;
+// 2^34 + 2^26 + 37: four table copies of 2^32 + ... each (C = 64).
+constexpr std::size_t ext_past_2p34 = ext_2p(34) + ext_2p(26) + 37;
 // Small sizes still cross every byte-counter fold (255 steps) and 21-bit field (2^21) often.
 constexpr std::size_t ext_small = ext_2p(23) + 37;
 
@@ -534,13 +534,13 @@ TEST_CASE("extreme: hit/miss kernel, more than 2^31 (optimized: 2^32) misses in 
 }
 
 TEST_CASE("extreme: table kernel past its 2^30 flush, and past 2^32 per sub-histogram copy") {
-  // C = 64, 1-byte labels: the (C*C + 2)-bin table kernel under every cap, two interleaved
-  // uint32 copies. 2^33 + ... pairs put more than 2^32 counts into each copy of the hot bin.
+  // C = 64, 1-byte labels: the (C*C + 2)-bin table kernel under every cap, four interleaved
+  // uint32 copies. 2^34 + ... pairs put more than 2^32 counts into each copy of the hot bin.
   const std::vector<ext_run> runs =
-      ext_runs({{isa::avx512, ext_past_2p33}, {isa::avx2, ext_past_2p30}, {isa::scalar, ext_small}},
+      ext_runs({{isa::avx512, ext_past_2p34}, {isa::avx2, ext_past_2p30}, {isa::scalar, ext_small}},
                {{isa::avx512, ext_past_2p30}, {isa::avx2, ext_small}, {isa::scalar, ext_small}},
                {{isa::avx512, ext_small}, {isa::avx2, ext_small}, {isa::scalar, ext_small}});
-  for (const ext_run& r : runs) ext_multiclass_case(64, r, r.n >= ext_past_2p33);
+  for (const ext_run& r : runs) ext_multiclass_case(64, r, r.n >= ext_past_2p34);
 }
 
 TEST_CASE("extreme: large-C kernels past their packed-field folds and chunks") {
