@@ -29,7 +29,7 @@ inline constexpr std::size_t bin_block = 2048;
 
 // Copies of the table the scatter alternates between. Four, not two, above 48 classes too: on AMD
 // Zen 4 (bench_counting, g++ -O2, 1-byte maps) C = 56 counted at 1.77-1.84 G elem/s instead of
-// 1.11-1.19 (AVX2 and AVX-512), and under the AVX2 cap C = 150 at 1.56-1.66 instead of 0.96-1.07
+// 1.11-1.19 (AVX2 and AVX-512), and under the AVX2 cap C = 150 at 1.39-1.66 instead of 0.96-1.07
 // and C = 200 at 1.39-1.62 instead of 0.89-0.98, although four copies of a 150-class table take
 // 360 KiB: the runs of one pair in a segmentation map are what serialize two copies.
 [[nodiscard]] inline std::size_t table_copies(std::size_t C) noexcept { return C <= 24 ? 8 : 4; }
