@@ -1,8 +1,8 @@
 // Test-only: the helpers the Catch2 test files share, so that each is written once: views and
-// owning buffers of test data, value and type helpers, NaN-aware expectations, error messages,
-// every metric type of a task, options builders, the ISA cap check, a fast RNG and the random
-// label pairs of the kernel and parallel tests. Everything is in namespace tally_test; a test
-// file says `using namespace tally_test;` in its anonymous namespace.
+// owning buffers of test data, value and type helpers, NaN-aware expectations, a callable
+// reference (fn_ref), error messages, every metric type of a task, options builders, the ISA cap
+// check, a fast RNG and the random label pairs of the kernel and parallel tests. Everything is in
+// namespace tally_test; a test file says `using namespace tally_test;` in its anonymous namespace.
 #ifndef TALLY_TESTS_TEST_SUPPORT_HPP
 #define TALLY_TESTS_TEST_SUPPORT_HPP
 
