@@ -14,18 +14,6 @@
 // a plain read (17). Scores already in L2 read as fast as before.
 inline constexpr std::size_t argmax_prefetch = 1024;
 
-// Prefetches the U steps at position j + argmax_prefetch of a row into L2. The address is computed
-// as an integer: past the end of the scores prefetching is harmless, forming such a pointer is
-// not allowed.
-template <std::size_t U, class S>
-TALLY_INLINE void argmax_prefetch_row(const S* row_at_j) noexcept {
-  const std::uintptr_t ahead =
-      reinterpret_cast<std::uintptr_t>(row_at_j) + argmax_prefetch * sizeof(S);
-  TALLY_UNROLL
-  for (std::size_t o = 0; o < U * ops::W * sizeof(S); o += 64)
-    __builtin_prefetch(reinterpret_cast<const void*>(ahead + o), 0, 2);
-}
-
 template <std::size_t U, class L, class S>
 bool argmax_steps(const S* s, std::size_t C, std::size_t R, std::size_t m, L* out) noexcept {
   using M = uint_of<S>;
@@ -34,7 +22,7 @@ bool argmax_steps(const S* s, std::size_t C, std::size_t R, std::size_t m, L* ou
   for (; j + U * ops::W <= m; j += U * ops::W) {
     vec<S> best[U];
     vec<L> idx[U];
-    argmax_prefetch_row<U>(s + j);
+    prefetch_l2(s + j, argmax_prefetch, U * ops::W * sizeof(S));
     TALLY_UNROLL
     for (std::size_t u = 0; u < U; ++u) {
       best[u] = vload(s + j + u * ops::W);
@@ -45,7 +33,7 @@ bool argmax_steps(const S* s, std::size_t C, std::size_t R, std::size_t m, L* ou
     }
     for (std::size_t c = 1; c < C; ++c) {
       const S* row = s + c * R + j;
-      argmax_prefetch_row<U>(row);
+      prefetch_l2(row, argmax_prefetch, U * ops::W * sizeof(S));
       const vec<L> vc = vset1<L>(static_cast<L>(c));
       TALLY_UNROLL
       for (std::size_t u = 0; u < U; ++u) {

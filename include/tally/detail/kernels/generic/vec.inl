@@ -89,23 +89,29 @@ TALLY_INLINE vec<T> vset1(T x) noexcept {
   return v;
 }
 
-// Software prefetch of the elements prefetch_ahead_elements past the step at x, into L2: +5-10
-// points of the DRAM read rate for the streaming loops on top of the hardware prefetchers (AMD
-// Zen 3 and Zen 5). Into L2, not L1 as well: on AMD Zen 4 (bench_counting, g++ -O2, four rounds)
-// int64 maps with 19 classes counted at 0.82-0.97 G elem/s under the AVX2 cap against 0.66-0.79,
-// int32 with 1000 classes at 0.90-0.93 against 0.73-0.77, multilabel float + int64 at 1.40-1.67
-// against 1.27-1.44 (AVX-512: 1.50-1.70 against 0.95-1.32); the other rows did not move beyond
-// the noise. Addresses are computed as integers: prefetching past the end of an array is
-// harmless, forming such a pointer is not allowed.
+// Prefetches into L2 the `bytes` bytes that start `ahead` elements past x, a cache line at a time.
+// Into L2, not L1 as well: the lines of a step prefetched into L1 pushed the lines being read out
+// of it. The address is computed as an integer: prefetching past the end of an array is harmless,
+// forming such a pointer is not allowed.
+template <class V>
+TALLY_INLINE void prefetch_l2(const V* x, std::size_t ahead, std::size_t bytes) noexcept {
+  const std::uintptr_t a = reinterpret_cast<std::uintptr_t>(x) + ahead * sizeof(V);
+  TALLY_UNROLL
+  for (std::size_t o = 0; o < bytes; o += 64)
+    __builtin_prefetch(reinterpret_cast<const void*>(a + o), 0, 2);
+}
+
+// The streaming loops' software prefetch: the step prefetch_ahead_elements past the step at x.
+// +5-10 points of the DRAM read rate on top of the hardware prefetchers (AMD Zen 3 and Zen 5).
+// Into L2 rather than L1 as well, on AMD Zen 4 (bench_counting, g++ -O2, four rounds): int64 maps
+// with 19 classes counted at 0.82-0.97 G elem/s under the AVX2 cap against 0.66-0.79, int32 with
+// 1000 classes at 0.90-0.93 against 0.73-0.77, multilabel float + int64 at 1.40-1.67 against
+// 1.27-1.44 (AVX-512: 1.50-1.70 against 0.95-1.32); the other rows did not move beyond the noise.
 inline constexpr std::size_t prefetch_ahead_elements = 2048;
 
 template <class V>
 TALLY_INLINE void prefetch_ahead(const V* x) noexcept {
-  const std::uintptr_t a =
-      reinterpret_cast<std::uintptr_t>(x) + prefetch_ahead_elements * sizeof(V);
-  TALLY_UNROLL
-  for (std::size_t o = 0; o < ops::W * sizeof(V); o += 64)
-    __builtin_prefetch(reinterpret_cast<const void*>(a + o), 0, 2);
+  prefetch_l2(x, prefetch_ahead_elements, ops::W * sizeof(V));
 }
 
 // ---- compares ----
