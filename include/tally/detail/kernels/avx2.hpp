@@ -283,13 +283,6 @@ TALLY_INLINE __m256i pack2(__m256i a, __m256i b) noexcept {
     return _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
 }
 
-// Four masks of 32-bit lanes as one byte mask in lane order (one permute instead of three).
-TALLY_INLINE __m256i pack4_dwords(__m256i a, __m256i b, __m256i c, __m256i d) noexcept {
-  const __m256i x = _mm256_packs_epi32(a, b), y = _mm256_packs_epi32(c, d);
-  return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(x, y),
-                                     _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
-
 // Bytes of elements (0 1 4 5 8 9 .. 28 29 | 2 3 6 7 .. 30 31), as three rounds of packs leave eight
 // 64-bit lanes, put in order: 16-bit units of the two halves interleaved.
 TALLY_INLINE __m256i words_in_order(__m256i v) noexcept {
@@ -393,10 +386,6 @@ TALLY_INLINE __m256i fill_ff(__m256i v, __m256i m) noexcept { return _mm256_or_s
 
 // c + 1 in the lanes of m.
 TALLY_INLINE __m256i inc(__m256i c, __m256i m) noexcept { return _mm256_sub_epi8(c, m); }
-// c + v in the lanes of m.
-TALLY_INLINE __m256i add_masked(__m256i c, __m256i m, __m256i v) noexcept {
-  return _mm256_add_epi8(c, _mm256_and_si256(m, v));
-}
 
 // Sum of the 32 unsigned bytes of v.
 TALLY_INLINE std::uint64_t byte_sum(__m256i v) noexcept {
