@@ -22,7 +22,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${CHECK_HEADERS_DIR:-$root/build/check-headers}
 compilers=(${CHECK_CXX:-g++ clang++})
 standards=(17 20)
-jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-2}
 strict=0
 [[ "${CI:-}" == "true" ]] && strict=1
 

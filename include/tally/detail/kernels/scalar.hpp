@@ -18,7 +18,7 @@ TALLY_NAMESPACE_BEGIN
 namespace detail {
 namespace kshared {
 
-// ==== the two-phase table (C <= 64) ===========================================================
+// ==== the two-phase table (C <= 64; 1-byte labels up to 255) =================================
 //
 // Phase 1 maps a block of pairs branch-free to bins: t * C + p for a kept, valid pair, C*C for an
 // ignored target, C*C + 1 for anything invalid, so ignore_index and validation cost nothing.
