@@ -498,6 +498,10 @@ template <class P, class T>
   std::uint64_t* pd0 = tg1 + C;
   std::uint64_t* pd1 = pd0 + C;
   constexpr std::size_t chunk = std::size_t{1} << 31;
+  // Copies of the rules: the counter updates are stores of uint64, which could alias the rules'
+  // limits, and the compiler reloaded them for every pair (int32 C = 1000: 6-10% slower).
+  const label_rule<P> prule = pr;
+  const label_rule<T> trule = tr;
   bool ok = true;
   for (std::size_t base = 0; base < n && ok; base += chunk) {
     const std::size_t m = std::min(chunk, n - base);
@@ -506,9 +510,9 @@ template <class P, class T>
     std::size_t i = 0;
     auto one = [&](std::size_t k, std::uint64_t* tg, std::uint64_t* pd) {
       const T tv = tt[k];
-      if (tr.ignored(tv)) return true;
+      if (trule.ignored(tv)) return true;
       const P pv = pp[k];
-      if (!tr.valid(tv) || !pr.valid(pv)) return false;
+      if (!trule.valid(tv) || !prule.valid(pv)) return false;
       const std::uint64_t tb = label_bits(tv), pb = label_bits(pv);
       tg[tb] += 1 + (static_cast<std::uint64_t>(tb == pb) << 32);
       ++pd[pb];
