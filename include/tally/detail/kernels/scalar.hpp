@@ -499,7 +499,8 @@ template <class P, class T>
   std::uint64_t* pd1 = pd0 + C;
   constexpr std::size_t chunk = std::size_t{1} << 31;
   // Copies of the rules: the counter updates are stores of uint64, which could alias the rules'
-  // limits, and the compiler reloaded them for every pair (int32 C = 1000: 6-10% slower).
+  // limits, and g++ reloaded them for every pair (int32 C = 1000 on Zen 4: 0.61-0.63 G elem/s
+  // against 0.71-0.73 with the copies).
   const label_rule<P> prule = pr;
   const label_rule<T> trule = tr;
   bool ok = true;
