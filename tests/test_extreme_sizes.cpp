@@ -14,8 +14,8 @@
 //    32-bit counter the kernels keep (the hit/miss kernel's miss table, the packed 32/32 fields of
 //    the large-C kernel) overflows unless it is folded in time; byte counters and the large-C
 //    kernel's 21-bit fields cross their folds thousands of times. The table kernel's uint32
-//    sub-histograms are flushed every 2^30 pairs; with four copies (C = 64) an unflushed copy would
-//    overflow after 2^34 pairs, which the optimized build runs.
+//    sub-histograms are flushed every 2^30 pairs; with its four copies (C = 64) an unflushed copy
+//    would overflow after 2^34 pairs, which the optimized build runs.
 //  - Allocations are counted by a replacement of the global operator new / delete (glibc only),
 //    which also injects allocation failures for the "never std::bad_alloc" checks.
 //
@@ -48,6 +48,7 @@
 #include <stdexcept>
 #include <string>
 #include <tally/detail/isa.hpp>
+#include <tally/detail/kernels/scalar.hpp>  // kshared::table_copies
 #include <tally/tally.hpp>
 #include <type_traits>
 #include <vector>
@@ -537,13 +538,15 @@ TEST_CASE("extreme: hit/miss kernel, more than 2^31 (optimized: 2^32) misses in 
 }
 
 TEST_CASE("extreme: table kernel past its 2^30 flush, and past 2^32 per sub-histogram copy") {
-  // C = 64, 1-byte labels: the (C*C + 2)-bin table kernel under every cap, four interleaved
-  // uint32 copies. 2^34 + ... pairs put more than 2^32 counts into each copy of the hot bin.
+  // C = 64, 1-byte labels: the (C*C + 2)-bin table kernel under every cap, table_copies(64) = 4
+  // interleaved uint32 copies. 2^34 + ... pairs put more than 2^32 counts into each copy of the
+  // hot bin (the check fails if the kernel takes more copies and the size is not raised).
   const std::vector<ext_run> runs =
       ext_runs({{isa::avx512, ext_past_2p34}, {isa::avx2, ext_past_2p30}, {isa::scalar, ext_small}},
                {{isa::avx512, ext_past_2p30}, {isa::avx2, ext_small}, {isa::scalar, ext_small}},
                {{isa::avx512, ext_small}, {isa::avx2, ext_small}, {isa::scalar, ext_small}});
-  for (const ext_run& r : runs) ext_multiclass_case(64, r, r.n >= ext_past_2p34, 4);
+  for (const ext_run& r : runs)
+    ext_multiclass_case(64, r, r.n >= ext_past_2p34, td::kshared::table_copies(64));
 }
 
 TEST_CASE("extreme: large-C kernels past their packed-field folds and chunks") {
